@@ -1,0 +1,5 @@
+import sys
+
+from aipcbench.cli import main
+
+sys.exit(main())

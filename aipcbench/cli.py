@@ -1,0 +1,190 @@
+"""The command line: parse, validate, hand over, and turn every project error into one line.
+
+Exit codes: 0 everything ok; 1 some cells failed (their records are still written); 2 bad input
+(flag, value, path or file); 130 interrupted (finished cells are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from aipcbench import __version__
+from aipcbench.errors import AipcbenchError, Interrupted, UserInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage, so every error is one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UserInputError(message)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: '{text}'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="aipcbench", description="Benchmark AI workloads; price build vs rent.")
+    parser.add_argument("--version", action="version", version=f"aipcbench {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="time workloads on every device, write a results file")
+    run.add_argument("--devices", help="comma-separated device ids (default: all detected)")
+    run.add_argument("--workloads", help="comma-separated names, NAME:SIZE for one size")
+    run.add_argument("--dtype", default="fp32", help="comma-separated: fp32, bf16, fp16")
+    speed = run.add_mutually_exclusive_group()
+    speed.add_argument("--quick", action="store_true", help="short timing windows (default)")
+    speed.add_argument("--full", action="store_true", help="long timing windows, full sizes")
+    run.add_argument("--timeout", type=_positive_float, help="seconds per cell before it is killed")
+    run.add_argument("--results-dir", type=Path, default=Path("results"))
+    run.add_argument("--data-dir", type=Path, help="where data sets and model weights are looked for")
+    run.add_argument("--compile", action="store_true", help="torch.compile the models")
+    run.add_argument("--warmup", type=int, dest="warmup_steps", help="warm-up steps")
+    run.add_argument("--min-steps", type=int, dest="min_steps", help="minimum timed steps")
+    run.add_argument("--min-time", type=float, dest="min_time_s", help="minimum timed seconds")
+    run.add_argument("--max-time", type=float, dest="max_time_s", help="cap on timed seconds")
+    run.add_argument("--max-steps", type=int, dest="max_steps", help="cap on timed steps")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first; it may register workloads",
+    )
+
+    commands.add_parser("devices", help="list the devices aipcbench can run on")
+    commands.add_parser("workloads", help="list the workloads and their sizes")
+    return parser
+
+
+def _run_config(args: argparse.Namespace, inventory) -> Any:
+    import workloads
+    from aipcbench.config import RunConfig, build_policy, parse_dtypes, parse_workloads, split_list
+
+    workloads.load_plugins(args.plugin)
+    devices = (
+        split_list("--devices", args.devices) if args.devices else tuple(d.id for d in inventory.devices)
+    )
+    for device in devices:
+        inventory.get(device)  # raises the one-line error for an unknown device
+    chosen = (
+        parse_workloads(args.workloads)
+        if args.workloads
+        else tuple((name, None) for name in workloads.DEFAULT_WORKLOADS)
+    )
+    for name, size in chosen:
+        spec = workloads.get(name)
+        if size is not None and size not in spec.sizes:
+            raise UserInputError(
+                f"--workloads: '{name}' has no size '{size}' (valid: {', '.join(spec.sizes)})"
+            )
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        raise UserInputError(f"--data-dir: '{args.data_dir}' is not a directory")
+    quick = not args.full
+    policy = build_policy(
+        quick,
+        {
+            key: getattr(args, key)
+            for key in ("warmup_steps", "min_steps", "min_time_s", "max_time_s", "max_steps")
+        },
+    )
+    return RunConfig(
+        devices=devices,
+        workloads=chosen,
+        dtypes=parse_dtypes(args.dtype),
+        quick=quick,
+        policy=policy,
+        timeout_s=args.timeout or (300.0 if quick else 1800.0),
+        results_dir=args.results_dir,
+        compile=args.compile,
+        data_dir=args.data_dir,
+        plugins=tuple(args.plugin),
+        seed=args.seed,
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import workloads
+    from aipcbench.devices import detect_devices
+    from aipcbench.environment import capture_environment
+    from aipcbench.progress import Progress
+    from aipcbench.results import ResultsWriter
+    from aipcbench.runner import plan_cells, run_suite
+    from aipcbench.summary import exit_code_for, summary_table
+
+    inventory = detect_devices()
+    config = _run_config(args, inventory)
+    cells = plan_cells(config, {name: spec.sizes for name, spec in workloads.REGISTRY.items()})
+    writer = ResultsWriter(config.results_dir, capture_environment(inventory, sys.argv), config.to_dict())
+    print(f"aipcbench: {len(cells)} cells, results in {writer.path}", file=sys.stderr)
+    progress = Progress(len(cells))
+    try:
+        records = run_suite(cells, config, writer, progress)
+    except Interrupted:
+        writer.finish(interrupted=True)
+        done = len(writer.document["records"])
+        raise Interrupted(f"interrupted: {done} finished cells kept in {writer.path}") from None
+    writer.finish()
+    print(summary_table(records))
+    print(f"results: {writer.path}")
+    return exit_code_for(records)
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    from aipcbench.devices import detect_devices
+
+    inventory = detect_devices()
+    for device in inventory.devices:
+        memory = f"{device.memory_bytes / 2**30:.1f} GiB" if device.memory_bytes else "memory ?"
+        print(f"{device.id:8} {device.name} ({memory})")
+        for key, value in device.details.items():
+            print(f"{'':8} {key}: {', '.join(value) if isinstance(value, list) else value}")
+    for note in inventory.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _cmd_workloads(args: argparse.Namespace) -> int:
+    import workloads
+
+    for name, spec in workloads.REGISTRY.items():
+        print(f"{name:20} sizes: {', '.join(spec.sizes):18} {spec.summary}")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "devices": _cmd_devices, "workloads": _cmd_workloads}
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help(sys.stderr)
+            return 2
+        return COMMANDS[args.command](args)
+    except AipcbenchError as exc:
+        print(f"aipcbench: error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("aipcbench: interrupted", file=sys.stderr)
+        return Interrupted.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

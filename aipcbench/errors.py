@@ -1,0 +1,45 @@
+"""The project's own exceptions.
+
+Every error a user can cause is one of these; the CLI turns each into a single line on stderr
+and the exit code carried by the class, so no user-caused failure ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+
+class AipcbenchError(Exception):
+    """Base class: a failure with a one-line message and the exit code it maps to."""
+
+    exit_code = 1
+
+    def one_line(self) -> str:
+        """The message folded onto one line (messages may quote multi-line input)."""
+        return " ".join(str(self).split())
+
+
+class UserInputError(AipcbenchError):
+    """A flag, value or path given by the user is wrong (exit 2)."""
+
+    exit_code = 2
+
+
+class DataError(AipcbenchError):
+    """A data, weights or catalog file exists but is malformed (exit 2)."""
+
+    exit_code = 2
+
+
+class ResultsFileError(AipcbenchError):
+    """A results file cannot be read: truncated, foreign, or of an unknown schema (exit 2)."""
+
+    exit_code = 2
+
+
+class ProbeUnavailable(AipcbenchError):
+    """A hardware sensor is absent or refused access; callers fall back to the next method."""
+
+
+class Interrupted(AipcbenchError):
+    """The user stopped the run (SIGINT/SIGTERM); what finished is kept (exit 130)."""
+
+    exit_code = 130

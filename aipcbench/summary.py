@@ -1,0 +1,80 @@
+"""The table printed at the end of ``aipcbench run``, and the exit code the records imply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FAILED_STATUSES = ("failed", "oom", "killed", "timeout")
+
+
+def _fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    if seconds < 120:
+        return f"{seconds:.2f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _fmt_rate(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.2f} {prefix}{unit}/s"
+    return f"{value:.2f} {unit}/s"
+
+
+def _note(record: dict[str, Any]) -> str:
+    notes = []
+    if record.get("reason"):
+        notes.append(record["reason"])
+    if record.get("data_source") == "synthetic":
+        notes.append("synthetic data")
+    if record.get("weights_source") == "random-init":
+        notes.append("random weights")
+    return "; ".join(notes)
+
+
+def summary_table(records: list[dict[str, Any]]) -> str:
+    header = ("cell", "status", "median step", "cv", "throughput", "per run (extrap.)", "notes")
+    rows = [header]
+    for record in records:
+        summary = record.get("summary") or {}
+        run = record.get("run") or {}
+        cv = summary.get("cv")
+        rows.append(
+            (
+                record.get("cell", "?"),
+                record["status"],
+                _fmt_time(summary.get("median")),
+                f"{cv * 100:.1f}%" if cv is not None else "-",
+                _fmt_rate(
+                    (record.get("throughput") or {}).get("items_per_s"), record.get("item_unit", "items")
+                ),
+                _fmt_time(run.get("seconds_per_run")),
+                _note(record),
+            )
+        )
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        cells = [str(value).ljust(width) for value, width in zip(row, widths)]
+        lines.append("  ".join(cells + [str(row[-1])]).rstrip())
+    return "\n".join(lines)
+
+
+def invalid_run(record: dict[str, Any]) -> bool:
+    quality = record.get("quality")
+    return bool(quality) and not quality.get("valid_run", False)
+
+
+def exit_code_for(records: list[dict[str, Any]]) -> int:
+    """1 if any cell failed or trained without its loss falling, else 0 (skipped is fine)."""
+    bad = any(r["status"] in FAILED_STATUSES or invalid_run(r) for r in records)
+    return 1 if bad else 0

@@ -1,0 +1,179 @@
+"""The child process that measures one cell: ``python -m aipcbench.worker SPEC.json RECORD.json``.
+
+Each cell runs in its own process so that a crash, an out-of-memory kill or a hang costs that
+cell only, and so that one workload's allocator state, threads or compiled kernels never leak
+into the next one's timings. The worker writes its record (success or a classified failure)
+atomically to RECORD.json; if it dies before that, the parent records why.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from aipcbench.atomic import write_text_atomic
+from aipcbench.config import Cell
+from aipcbench.results import dumps
+from aipcbench.stats import Summary
+from aipcbench.timing import Measurement, TimingPolicy, measure
+
+
+def summarise(prepared: Any, measurement: Measurement) -> dict[str, Any]:
+    """Step-time statistics, throughput and the extrapolated time per run."""
+    summary = Summary.from_samples(list(measurement.samples_s))
+    items_per_s = prepared.items_per_step / summary.median if summary.median > 0 else None
+    total_items = prepared.items_per_step * summary.n
+    items_per_s_mean = total_items / measurement.window_s if measurement.window_s > 0 else None
+    seconds_per_run = prepared.run.items_per_run / items_per_s if items_per_s else None
+    return {
+        "summary": summary.to_dict(),
+        "throughput": {"items_per_s": items_per_s, "items_per_s_mean": items_per_s_mean},
+        "run": {
+            "description": prepared.run.description,
+            "items_per_run": prepared.run.items_per_run,
+            "seconds_per_run": seconds_per_run,
+            "method": "extrapolated",
+            "basis": "items per run / median-step throughput",
+        },
+    }
+
+
+def quality(loss_initial: float | None, loss_start: float | None, loss_end: float | None):
+    """The training quality gate: did the loss fall below the untrained model's?
+
+    Compared with the untrained loss rather than the loss at the start of the timed window,
+    because a small problem may already sit at its noise floor after warm-up; a model that
+    does not learn at all still fails the gate.
+    """
+    if loss_initial is None:
+        return None
+    finite = all(
+        v is not None and v == v and abs(v) != float("inf") for v in (loss_initial, loss_start, loss_end)
+    )
+    fell = bool(finite and loss_end < loss_initial)
+    return {
+        "loss_initial": loss_initial,
+        "loss_start": loss_start,
+        "loss_end": loss_end,
+        "loss_fell": fell,
+        "valid_run": fell,
+        "rule": "loss after the timed steps < loss of the untrained model, all finite",
+    }
+
+
+def classify_exception(exc: BaseException) -> str:
+    from workloads.base import Unsupported
+
+    if isinstance(exc, Unsupported):
+        return "skipped"
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return "oom"
+    return "failed"
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
+    """Prepare, warm up, time and summarise one cell; returns the complete record."""
+    import workloads
+    from aipcbench.devices import synchronizer
+    from workloads.base import PrepareContext
+
+    cell = Cell(**spec["cell"])
+    workloads.load_plugins(spec.get("plugins", []))
+    workload = workloads.get(cell.workload)
+    policy = TimingPolicy(**spec["policy"])
+    ctx = PrepareContext(
+        device_id=cell.device,
+        dtype=cell.dtype,
+        size=cell.size,
+        quick=spec.get("quick", False),
+        compile=cell.compile,
+        data_dir=Path(spec["data_dir"]) if spec.get("data_dir") else None,
+        seed=spec.get("seed", 0),
+    )
+    record: dict[str, Any] = {**cell.identity(), "status": "ok", "reason": ""}
+    started = time.perf_counter()
+    sync = synchronizer(cell.device)
+    prepared = workload.prepare(ctx)
+    sync()
+    setup_s = time.perf_counter() - started
+    loss_initial = prepared.evaluate_loss() if prepared.evaluate_loss else None
+
+    # The very first step pays one-off costs (torch.compile compiles here); it is timed apart.
+    sync()
+    first_begin = time.perf_counter()
+    prepared.step()
+    sync()
+    first_step_s = time.perf_counter() - first_begin
+
+    losses: dict[str, float] = {}
+
+    def read_start_loss() -> None:
+        losses["start"] = prepared.evaluate_loss()
+
+    measurement = measure(
+        prepared.step,
+        sync,
+        policy,
+        after_warmup=read_start_loss if prepared.evaluate_loss else None,
+    )
+    loss_end = prepared.evaluate_loss() if prepared.evaluate_loss else None
+
+    record.update(
+        mode=prepared.mode,
+        items_per_step=prepared.items_per_step,
+        item_unit=prepared.item_unit,
+        data_source=prepared.data_source,
+        data_note=prepared.data_note,
+        weights_source=prepared.weights_source,
+        parameters=prepared.parameters,
+        details=prepared.details,
+        timing={
+            "policy": spec["policy"],
+            "setup_s": setup_s,
+            "first_step_s": first_step_s,
+            "warmup_samples_s": list(measurement.warmup_samples_s),
+            "samples_s": list(measurement.samples_s),
+            "window_s": measurement.window_s,
+            "stopped_by": measurement.stopped_by,
+        },
+        **summarise(prepared, measurement),
+        quality=quality(loss_initial, losses.get("start"), loss_end),
+        metrics=prepared.extra_metrics() if prepared.extra_metrics else {},
+    )
+    if record["quality"] is not None and not record["quality"]["valid_run"]:
+        record["reason"] = "loss did not fall: cost per run is not a valid run"
+    record["wall_s"] = time.perf_counter() - started
+    return record
+
+
+def main(argv: list[str]) -> int:
+    spec_path, record_path = Path(argv[0]), Path(argv[1])
+    spec = json.loads(spec_path.read_text())
+    try:
+        record = measure_cell(spec)
+        code = 0
+    except BaseException as exc:  # the whole point: any failure becomes a recorded cell
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        traceback.print_exc()
+        record = {
+            **Cell(**spec["cell"]).identity(),
+            "status": classify_exception(exc),
+            "reason": one_line(exc),
+        }
+        code = 1
+    write_text_atomic(record_path, dumps(record))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

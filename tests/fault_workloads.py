@@ -1,0 +1,98 @@
+"""Workloads that fail on purpose, loaded with ``aipcbench run --plugin fault_workloads``.
+
+Each one misbehaves inside the child process the way real workloads do (an exception, the OOM
+killer's SIGKILL, a segfault, a hang), so the tests can check that only that cell pays.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import time
+
+import workloads
+from workloads.base import PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
+
+
+def _prepared(step, mode="infer") -> PreparedWorkload:
+    return PreparedWorkload(
+        step=step,
+        items_per_step=1,
+        item_unit="steps",
+        mode=mode,
+        run=RunDefinition("100 steps", 100),
+        data_source="none",
+    )
+
+
+def _raise(ctx):
+    def step():
+        raise RuntimeError("injected failure\nsecond line")
+
+    return _prepared(step)
+
+
+def _sigkill(ctx):
+    def step():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    return _prepared(step)
+
+
+def _segv(ctx):
+    def step():
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+
+    return _prepared(step)
+
+
+def _hang(ctx):
+    def step():
+        time.sleep(3600)
+
+    return _prepared(step)
+
+
+def _oom(ctx):
+    raise MemoryError("injected: cannot allocate")
+
+
+def _unsupported(ctx):
+    raise Unsupported("injected: not on this device")
+
+
+def _slow(ctx):
+    return _prepared(lambda: time.sleep(0.02))
+
+
+def _spawn_orphan(ctx):
+    """Starts a grandchild that would outlive the cell if the runner did not kill the group."""
+    import subprocess
+    import sys
+
+    marker = os.environ.get("AIPCBENCH_TEST_MARKER", "")
+    code = (
+        "import os, pathlib, time\n"
+        f"pathlib.Path({marker!r}).write_text(str(os.getpid()))\n"
+        "time.sleep(3600)\n"
+    )
+    subprocess.Popen([sys.executable, "-c", code])
+
+    def step():
+        time.sleep(3600)
+
+    return _prepared(step)
+
+
+for _name, _prepare in {
+    "fault-raise": _raise,
+    "fault-sigkill": _sigkill,
+    "fault-segv": _segv,
+    "fault-hang": _hang,
+    "fault-oom": _oom,
+    "fault-unsupported": _unsupported,
+    "slow": _slow,
+    "fault-orphan": _spawn_orphan,
+}.items():
+    workloads.register(WorkloadSpec(name=_name, summary="test fault", sizes=("default",), prepare=_prepare))

@@ -1,0 +1,71 @@
+"""Bad input: one line on stderr naming the flag, exit 2, nothing in results/ touched."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["run", "--devices", "tpu:7"], "--devices: unknown device 'tpu:7' (this machine has: cpu"),
+        (["run", "--workloads", "nope"], "--workloads: unknown workload 'nope' (valid: "),
+        (["run", "--workloads", "mlp:huge"], "'mlp' has no size 'huge' (valid: tiny, full)"),
+        (["run", "--dtype", "fp8"], "--dtype: unknown dtype 'fp8' (valid: fp32, bf16, fp16)"),
+        (["run", "--min-steps", "0"], "--min-steps: must be at least 1, got 0"),
+        (["run", "--warmup", "-1"], "--warmup: must be at least 0"),
+        (["run", "--timeout", "0"], "argument --timeout: must be > 0, got 0"),
+        (["run", "--timeout", "soon"], "argument --timeout: not a number: 'soon'"),
+        (["run", "--bogus"], "unrecognized arguments: --bogus"),
+        (["run", "--plugin", "no_such_module_x"], "--plugin: cannot import 'no_such_module_x'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_flags_give_one_line_and_exit_2(cli, tmp_path, argv, needle):
+    existing = tmp_path / "run-old.json"
+    existing.write_bytes(b"previous results")
+    code, out, err = cli(*argv, "--results-dir", str(tmp_path)) if argv[0] == "run" else cli(*argv)
+    assert code == 2
+    assert err.startswith("aipcbench: error: ") and err.count("\n") == 1, err
+    assert needle in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-old.json"]
+    assert existing.read_bytes() == b"previous results"
+
+
+def test_unwritable_results_dir(cli, tmp_path):
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("x")
+    code, out, err = cli("run", "--workloads", "null", "--results-dir", str(blocker / "sub"))
+    assert code == 2 and "--results-dir: cannot create" in err and err.count("\n") == 1
+
+
+def test_missing_data_dir(cli, tmp_path):
+    code, out, err = cli("run", "--data-dir", str(tmp_path / "absent"), "--results-dir", str(tmp_path))
+    assert code == 2 and "--data-dir:" in err and "is not a directory" in err
+
+
+def test_console_script_and_module_entry_point_exit_codes(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "aipcbench", "run", "--dtype", "int3"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert not (tmp_path / "results").exists()
+
+
+def test_devices_lists_the_cpu_with_simd_flags(cli):
+    code, out, err = cli("devices")
+    assert code == 0
+    assert out.startswith("cpu ")
+    assert "logical_cores:" in out and "simd:" in out
+
+
+def test_workloads_lists_registry(cli):
+    code, out, err = cli("workloads")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert {"null", "mlp", "linear-regression"} <= set(names)

@@ -1,0 +1,143 @@
+"""Faults in one cell cost that cell only; an interrupt keeps what finished."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from aipcbench import results
+
+FAST = ["--warmup", "1", "--min-steps", "2", "--min-time", "0.01", "--max-time", "1"]
+
+
+def _run(cli, tmp_path, workloads, *extra):
+    code, out, err = cli(
+        "run",
+        "--devices",
+        "cpu",
+        "--workloads",
+        workloads,
+        "--plugin",
+        "fault_workloads",
+        "--results-dir",
+        str(tmp_path),
+        *FAST,
+        *extra,
+    )
+    files = list(tmp_path.glob("run-*.json"))
+    assert len(files) == 1
+    return code, out, err, results.load(files[0])
+
+
+def test_each_fault_is_recorded_and_the_suite_goes_on(cli, plugin_env, tmp_path):
+    names = "fault-raise,fault-sigkill,fault-segv,fault-hang,fault-oom,fault-unsupported,null"
+    started = time.monotonic()
+    code, out, err, doc = _run(cli, tmp_path, names, "--timeout", "4")
+    by_name = {r["workload"]: r for r in doc.records}
+    assert code == 1
+    assert by_name["fault-raise"]["status"] == "failed"
+    assert by_name["fault-raise"]["reason"] == "RuntimeError: injected failure second line"
+    assert by_name["fault-sigkill"]["status"] == "killed"
+    assert "SIGKILL" in by_name["fault-sigkill"]["reason"]
+    assert by_name["fault-segv"]["status"] == "failed"
+    assert "SIGSEGV" in by_name["fault-segv"]["reason"]
+    assert by_name["fault-hang"]["status"] == "timeout"
+    assert "--timeout 4" in by_name["fault-hang"]["reason"]
+    assert by_name["fault-oom"]["status"] == "oom"
+    assert by_name["fault-unsupported"]["status"] == "skipped"
+    assert by_name["null"]["status"] == "ok"  # ran after all the faults
+    assert doc.data["complete"] is True
+    assert "Traceback" not in err
+    assert time.monotonic() - started < 60
+
+
+def test_skipped_alone_exits_zero(cli, plugin_env, tmp_path):
+    code, out, err, doc = _run(cli, tmp_path, "fault-unsupported,null")
+    assert code == 0
+    assert [r["status"] for r in doc.records] == ["skipped", "ok"]
+
+
+def test_a_timed_out_cell_leaves_no_orphan_process(cli, plugin_env, tmp_path):
+    marker = tmp_path / "grandchild.pid"
+    plugin_env.setenv("AIPCBENCH_TEST_MARKER", str(marker))
+    out_dir = tmp_path / "out"
+    code, out, err, doc = _run(cli, out_dir, "fault-orphan", "--timeout", "3")
+    assert doc.records[0]["status"] == "timeout"
+    pid = int(marker.read_text())
+    time.sleep(0.2)
+    assert not _running(pid)
+
+
+def _running(pid: int) -> bool:
+    """True if the process exists and is not a zombie awaiting its (re)parent's reaping."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_sigint_keeps_finished_cells(plugin_env, tmp_path):
+    """A real process gets SIGINT mid-suite: exit 130, finished cells kept, file valid."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "aipcbench",
+        "run",
+        "--devices",
+        "cpu",
+        "--plugin",
+        "fault_workloads",
+        "--workloads",
+        "null,fault-hang",
+        "--results-dir",
+        str(tmp_path),
+        *FAST,
+        "--timeout",
+        "60",
+    ]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        files = list(tmp_path.glob("run-*.json"))
+        if files and json.loads(files[0].read_text() or "{}").get("records"):
+            break
+        time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("the first cell never finished")
+    time.sleep(0.5)  # the hanging cell is now running
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert time.monotonic() - signalled < 5
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert "1 finished cells kept" in err
+    doc = results.load(files[0])
+    assert [r["workload"] for r in doc.records] == ["null"]
+    assert doc.data["interrupted"] is True and doc.data["complete"] is False
+
+
+def test_real_workloads_record_everything(cli, tmp_path):
+    code, out, err = cli(
+        "run", "--devices", "cpu", "--workloads", "mlp:tiny,null", "--results-dir", str(tmp_path), *FAST
+    )
+    assert code == 0, err
+    doc = results.load(next(tmp_path.glob("run-*.json")))
+    mlp = doc.records[0]
+    assert mlp["status"] == "ok" and mlp["mode"] == "train"
+    assert mlp["timing"]["warmup_samples_s"] and len(mlp["timing"]["samples_s"]) >= 2
+    assert mlp["summary"]["n"] == len(mlp["timing"]["samples_s"])
+    expected_rate = mlp["items_per_step"] / mlp["summary"]["median"]
+    assert mlp["throughput"]["items_per_s"] == pytest.approx(expected_rate)
+    assert mlp["run"]["method"] == "extrapolated"
+    assert mlp["run"]["seconds_per_run"] == pytest.approx(mlp["run"]["items_per_run"] / expected_rate)
+    assert mlp["quality"]["loss_fell"] is True
+    assert mlp["data_source"] == "synthetic"
+    env = doc.environment
+    assert env["devices"][0]["id"] == "cpu" and env["versions"]["torch"]
+    assert "mlp:tiny@cpu/fp32" in out  # the summary table

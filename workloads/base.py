@@ -1,0 +1,82 @@
+"""The contract between a workload and the harness.
+
+A workload prepares, outside the timed region, everything one *step* needs (model, optimizer,
+data already on the device, dtype) and returns a ``PreparedWorkload``: a zero-argument callable
+that does exactly one step, plus what the harness needs to turn step times into the numbers a
+founder compares (items per step and their unit, what one paid-for *run* is, where the data
+came from). The harness owns the loop and the clock; a workload never times itself, except for
+sub-phases it alone can see (prefill vs decode), which it reports through ``extra_metrics``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DTYPES = ("fp32", "bf16", "fp16")
+MODES = ("train", "infer", "generate", "overhead")
+
+
+class Unsupported(Exception):
+    """This workload cannot run with these options on this device; the cell is ``skipped``."""
+
+
+@dataclass(frozen=True)
+class RunDefinition:
+    """What one *run* of the workload is: the unit a founder pays for.
+
+    ``items_per_run`` is in the same unit as the step's items, so seconds per run follow from
+    the measured throughput: ``items_per_run / items_per_s`` (an extrapolation, labelled so).
+    """
+
+    description: str
+    items_per_run: float
+
+
+@dataclass(frozen=True)
+class PrepareContext:
+    """Everything a workload's ``prepare`` is told about the cell it is preparing."""
+
+    device_id: str
+    dtype: str
+    size: str
+    quick: bool = False
+    compile: bool = False
+    data_dir: Path | None = None
+    seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def device_type(self) -> str:
+        return self.device_id.split(":")[0]
+
+
+@dataclass
+class PreparedWorkload:
+    """A ready-to-time workload (mutable: it owns live model and optimizer state)."""
+
+    step: Callable[[], None]
+    items_per_step: int
+    item_unit: str  # samples | tokens | images | steps
+    mode: str  # one of MODES
+    run: RunDefinition
+    data_source: str  # real | synthetic | none
+    data_note: str = ""
+    weights_source: str | None = None  # pretrained | random-init | None (no pretrained model)
+    evaluate_loss: Callable[[], float] | None = None  # training: loss on a fixed batch
+    extra_metrics: Callable[[], dict[str, Any]] | None = None
+    parameters: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """A registry entry: a name, its sizes, and the function that prepares a cell."""
+
+    name: str
+    summary: str
+    sizes: tuple[str, ...]
+    prepare: Callable[[PrepareContext], PreparedWorkload]
+    trainable: bool = False

@@ -1,0 +1,117 @@
+"""Pieces shared by the PyTorch workloads: precision, training steps, synthetic data."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Callable, Sequence
+
+import torch
+
+from workloads.base import PrepareContext, Unsupported
+
+TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast_for(ctx: PrepareContext) -> Callable[[], contextlib.AbstractContextManager]:
+    """A factory of the autocast context for the cell's dtype (fp32: no autocast).
+
+    Mixed precision the way training uses it: weights and optimizer state stay fp32, matmuls
+    and convolutions run in the reduced type inside ``torch.autocast``.
+    """
+    if ctx.dtype == "fp32":
+        return contextlib.nullcontext
+    dtype = TORCH_DTYPES[ctx.dtype]
+    if not torch.amp.is_autocast_available(ctx.device_type):
+        raise Unsupported(f"autocast is not available on {ctx.device_type}")
+    if ctx.device_type == "cuda" and dtype is torch.bfloat16 and not torch.cuda.is_bf16_supported():
+        raise Unsupported(f"{ctx.device_id} does not support bf16")
+    return lambda: torch.autocast(ctx.device_type, dtype=dtype)
+
+
+def seeded_generator(seed: int) -> torch.Generator:
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return generator
+
+
+def synthetic_classification(
+    count: int, shape: Sequence[int], classes: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs of the real data's shape with a learnable signal, so training loss can fall.
+
+    Each class has a fixed random template; an input is its class's template plus noise of
+    the same scale. A model that learns nothing stays at ln(classes) loss.
+    """
+    generator = seeded_generator(seed)
+    templates = torch.randn((classes, *shape), generator=generator)
+    labels = torch.randint(0, classes, (count,), generator=generator)
+    noise = torch.randn((count, *shape), generator=generator)
+    return templates[labels] + noise, labels
+
+
+def batches_of(
+    inputs: torch.Tensor, targets: torch.Tensor, batch_size: int, device: torch.device
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Move the data to the device once and cut it into full batches (views, no copies)."""
+    if len(inputs) < batch_size:
+        raise ValueError(f"dataset of {len(inputs)} items is smaller than batch {batch_size}")
+    inputs = inputs.to(device)
+    targets = targets.to(device)
+    count = len(inputs) // batch_size
+    return [
+        (inputs[i * batch_size : (i + 1) * batch_size], targets[i * batch_size : (i + 1) * batch_size])
+        for i in range(count)
+    ]
+
+
+class Trainer:
+    """One optimizer step per call over a cycle of prepared batches.
+
+    The step returns nothing and never calls ``.item()``: reading a value would force a device
+    sync inside the step. Loss for the quality gate is read by ``evaluate_loss`` on a fixed
+    batch, outside the timed window.
+    """
+
+    def __init__(
+        self,
+        ctx: PrepareContext,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        batches: list[tuple[torch.Tensor, torch.Tensor]],
+    ):
+        self.model = torch.compile(model) if ctx.compile else model
+        self.optimizer = optimizer
+        self.loss_fn = loss_fn
+        self.autocast = autocast_for(ctx)
+        self.batches = batches
+        self._cycle = itertools.cycle(batches)
+        self.scaler = (
+            torch.amp.GradScaler(ctx.device_type)
+            if ctx.dtype == "fp16" and ctx.device_type == "cuda"
+            else None
+        )
+
+    def step(self) -> None:
+        inputs, targets = next(self._cycle)
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.autocast():
+            loss = self.loss_fn(self.model(inputs), targets)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+
+    @torch.no_grad()
+    def evaluate_loss(self) -> float:
+        inputs, targets = self.batches[0]
+        self.model.eval()  # batch norm must not update its running stats here
+        try:
+            with self.autocast():
+                return float(self.loss_fn(self.model(inputs), targets).float())
+        finally:
+            self.model.train()
