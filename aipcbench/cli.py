@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results-dir", type=Path, default=Path("results"))
     run.add_argument("--data-dir", type=Path, help="where data sets and model weights are looked for")
     run.add_argument("--compile", action="store_true", help="torch.compile the models")
+    run.add_argument("--channels-last", action="store_true", help="NHWC layout for conv nets")
     run.add_argument("--warmup", type=int, dest="warmup_steps", help="warm-up steps")
     run.add_argument("--min-steps", type=int, dest="min_steps", help="minimum timed steps")
     run.add_argument("--min-time", type=float, dest="min_time_s", help="minimum timed seconds")
@@ -111,6 +112,7 @@ def _run_config(args: argparse.Namespace, inventory) -> Any:
         data_dir=args.data_dir,
         plugins=tuple(args.plugin),
         seed=args.seed,
+        options={"channels_last": args.channels_last},
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class RunConfig:
     data_dir: Path | None = None
     plugins: tuple[str, ...] = ()
     seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict)  # workload options (channels_last)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

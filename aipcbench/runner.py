@@ -100,6 +100,7 @@ def run_cell(cell: Cell, config: RunConfig, progress: Progress | None = None) ->
                     "data_dir": str(config.data_dir) if config.data_dir else None,
                     "plugins": list(config.plugins),
                     "seed": config.seed,
+                    "options": config.options,
                 }
             )
         )

@@ -98,6 +98,7 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
         compile=cell.compile,
         data_dir=Path(spec["data_dir"]) if spec.get("data_dir") else None,
         seed=spec.get("seed", 0),
+        options=spec.get("options", {}),
     )
     record: dict[str, Any] = {**cell.identity(), "status": "ok", "reason": ""}
     started = time.perf_counter()
@@ -147,7 +148,7 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
         },
         **summarise(prepared, measurement),
         quality=quality(loss_initial, losses.get("start"), loss_end),
-        metrics=prepared.extra_metrics() if prepared.extra_metrics else {},
+        metrics=prepared.extra_metrics(len(measurement.samples_s)) if prepared.extra_metrics else {},
     )
     if record["quality"] is not None and not record["quality"]["valid_run"]:
         record["reason"] = "loss did not fall: cost per run is not a valid run"

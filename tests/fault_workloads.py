@@ -73,9 +73,7 @@ def _spawn_orphan(ctx):
 
     marker = os.environ.get("AIPCBENCH_TEST_MARKER", "")
     code = (
-        "import os, pathlib, time\n"
-        f"pathlib.Path({marker!r}).write_text(str(os.getpid()))\n"
-        "time.sleep(3600)\n"
+        f"import os, pathlib, time\npathlib.Path({marker!r}).write_text(str(os.getpid()))\ntime.sleep(3600)\n"
     )
     subprocess.Popen([sys.executable, "-c", code])
 

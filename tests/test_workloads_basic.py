@@ -32,3 +32,23 @@ def test_mlp_shapes_are_the_documented_ones():
 
     tiny = build_model((3, 4, 2))
     assert [tuple(p.shape) for p in tiny.parameters()] == [(4, 3), (4,), (2, 4), (2,)]
+
+
+@pytest.mark.parametrize("options, dtype", [({}, "fp32"), ({"channels_last": True}, "bf16")])
+def test_vgg16_trains_on_cifar_shaped_data(options, dtype):
+    prepared = workloads.get("vgg16-cifar10").prepare(
+        PrepareContext("cpu", dtype, "train", quick=True, options=options)
+    )
+    # the pytorch-cifar VGG16 count (14,728,266) less the 4,224 conv biases batch norm makes redundant
+    assert prepared.parameters == 14_724_042
+    assert prepared.items_per_step == 64 and prepared.run.items_per_run == 500_000
+    before = prepared.evaluate_loss()
+    for _ in range(3):
+        prepared.step()
+    assert prepared.evaluate_loss() < before
+
+
+def test_cnn_mnist_shape():
+    prepared = workloads.get("cnn-mnist").prepare(PrepareContext("cpu", "fp32", "train"))
+    assert prepared.parameters == 34_826  # the Keras example's count
+    assert prepared.run.items_per_run == 600_000

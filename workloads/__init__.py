@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 from aipcbench.errors import UserInputError
-from workloads import linear_regression, mlp, null
+from workloads import cnn_mnist, gpt2_generate, linear_regression, mlp, null, vgg16_cifar10
 from workloads.base import WorkloadSpec
 
 REGISTRY: dict[str, WorkloadSpec] = {}
@@ -20,11 +20,11 @@ def register(spec: WorkloadSpec) -> None:
     REGISTRY[spec.name] = spec
 
 
-for _module in (null, mlp, linear_regression):
+for _module in (null, mlp, linear_regression, cnn_mnist, vgg16_cifar10, gpt2_generate):
     register(_module.SPEC)
 
 # What `aipcbench run` runs when no --workloads is given (null measures the harness itself).
-DEFAULT_WORKLOADS = ("null", "mlp", "linear-regression")
+DEFAULT_WORKLOADS = tuple(REGISTRY)
 
 
 def load_plugins(modules: list[str]) -> None:

@@ -66,7 +66,8 @@ class PreparedWorkload:
     data_note: str = ""
     weights_source: str | None = None  # pretrained | random-init | None (no pretrained model)
     evaluate_loss: Callable[[], float] | None = None  # training: loss on a fixed batch
-    extra_metrics: Callable[[], dict[str, Any]] | None = None
+    # Figures only the workload can see (prefill vs decode), over the last N (timed) steps.
+    extra_metrics: Callable[[int], dict[str, Any]] | None = None
     parameters: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
 

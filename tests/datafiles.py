@@ -1,0 +1,70 @@
+"""Writers of small files in the real data-set formats, for the loader tests."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+
+
+def cifar_bin(directory: Path, records: int = 6, label_override: int | None = None) -> Path:
+    folder = directory / "cifar-10-batches-bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in ("data_batch_1.bin", "test_batch.bin"):
+        labels = rng.integers(0, 10, records, dtype=np.uint8)
+        if label_override is not None:
+            labels[-1] = label_override
+        pixels = rng.integers(0, 256, (records, 3072), dtype=np.uint8)
+        rows = np.concatenate([labels[:, None], pixels], axis=1)
+        (folder / name).write_bytes(rows.tobytes())
+    return folder
+
+
+def cifar_py(directory: Path, records: int = 6) -> Path:
+    folder = directory / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for name in ("data_batch_1", "test_batch"):
+        batch = {
+            b"batch_label": b"testing batch 1 of 1",
+            b"labels": [int(x) for x in rng.integers(0, 10, records)],
+            b"data": rng.integers(0, 256, (records, 3072), dtype=np.uint8),
+            b"filenames": [b"img%d.png" % i for i in range(records)],
+        }
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
+    return folder
+
+
+def idx_bytes(array: np.ndarray, magic_type: int = 0x08) -> bytes:
+    header = struct.pack(">I", (magic_type << 8) | array.ndim)
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def mnist(directory: Path, count: int = 20, gz: bool = True) -> Path:
+    folder = directory / "mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(2)
+    suffix = ".gz" if gz else ""
+    write = gzip.compress if gz else (lambda b: b)
+    images = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, count, dtype=np.uint8)
+    (folder / f"train-images-idx3-ubyte{suffix}").write_bytes(write(idx_bytes(images)))
+    (folder / f"train-labels-idx1-ubyte{suffix}").write_bytes(write(idx_bytes(labels)))
+    return folder
+
+
+def tiny_gpt2(directory: Path) -> Path:
+    """A 2-layer GPT-2 saved with save_pretrained (safetensors), same format as the real one."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    config = GPT2Config(n_layer=2, n_embd=32, n_head=2, n_positions=256)
+    folder = directory / "gpt2"
+    GPT2LMHeadModel(config).save_pretrained(folder)
+    return folder

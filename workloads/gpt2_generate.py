@@ -1,0 +1,235 @@
+"""GPT-2 (124M) greedy text generation with Hugging Face ``transformers``.
+
+One step is one ``generate`` call: a 32-token prompt (prefill) then a fixed number of new
+tokens (decode). ``min_new_tokens == max_new_tokens`` so an end-of-text token cannot stop a
+generation early and every step does the same work. Prefill and decode are timed apart through
+a streamer that ``generate`` calls with each new token (already copied to the host, so the
+device has finished it): time to first token, per-token latency and decode tokens/s.
+
+Sizes: ``batch1`` (latency: one user) and ``batched`` (throughput: 8 sequences on a CPU, 64 on
+a GPU). One run = 1,000 generations of 128 new tokens after a 32-token prompt.
+
+Weights: a Hugging Face GPT-2 directory (``config.json`` + ``model.safetensors``, tokenizer files
+optional) under ``--data-dir``/gpt2, ``$AIPCBENCH_GPT2_DIR`` or the Hugging Face cache. Without
+one, the model is randomly initialised from GPT-2's configuration: identical shapes and FLOPs,
+meaningless text, and ``weights_source: random-init`` in the results.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from aipcbench.errors import DataError
+from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
+from workloads.common import TORCH_DTYPES, seeded_generator
+
+PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS = 32, 128, 32, 1_000
+PROMPT_TEXT = (
+    "The cheapest way to train a model depends on how often you train it. A founder "
+    "who buys a workstation pays once and then only for electricity, while renting "
+)
+
+
+def find_weights(data_dir: Path | None) -> Path | None:
+    """A directory holding a GPT-2 ``config.json``, from the places a user may keep one."""
+    candidates = []
+    if data_dir is not None:
+        candidates += [data_dir / "gpt2", data_dir]
+    if os.environ.get("AIPCBENCH_GPT2_DIR"):
+        candidates.append(Path(os.environ["AIPCBENCH_GPT2_DIR"]))
+    candidates.append(Path("data") / "gpt2")
+    hub = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
+    for repo in ("models--gpt2", "models--openai-community--gpt2"):
+        candidates += sorted((hub / repo / "snapshots").glob("*"))
+    for candidate in candidates:
+        if (candidate / "config.json").is_file():
+            return candidate
+    return None
+
+
+def load_model(directory: Path):
+    """GPT-2 from safetensors (or a weights-only ``torch.load`` of a .bin); errors name the file."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config_path = directory / "config.json"
+    try:
+        config = GPT2Config.from_json_file(str(config_path))
+    except Exception as exc:
+        raise DataError(f"{config_path}: not a readable GPT-2 config: {exc}") from None
+    if getattr(config, "model_type", None) != "gpt2":
+        raise DataError(f"{config_path}: model_type is not gpt2")
+    safetensors_path, bin_path = directory / "model.safetensors", directory / "pytorch_model.bin"
+    if safetensors_path.is_file():
+        try:
+            return GPT2LMHeadModel.from_pretrained(
+                str(directory), local_files_only=True, use_safetensors=True
+            )
+        except Exception as exc:
+            raise DataError(
+                f"{safetensors_path}: cannot load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            ) from None
+    if bin_path.is_file():
+        try:
+            state = torch.load(bin_path, map_location="cpu", weights_only=True)
+            model = GPT2LMHeadModel(config)
+            model.load_state_dict(state, strict=False)
+            return model
+        except Exception as exc:
+            raise DataError(
+                f"{bin_path}: cannot load safely: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            ) from None
+    raise DataError(f"{directory}: config.json but no model.safetensors or pytorch_model.bin")
+
+
+def random_model(device: torch.device, seed: int):
+    """GPT-2 124M with GPT-2's initialisation scheme (normal(0, 0.02) weights, zero biases,
+    unit layer norms), built on the meta device and filled in place: about twice as fast as
+    letting ``transformers`` initialise module by module."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    with torch.device("meta"):
+        model = GPT2LMHeadModel(GPT2Config())
+    model = model.to_empty(device=device)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("bias"):
+                parameter.zero_()
+            elif ".ln_" in name:
+                parameter.fill_(1.0)
+            else:
+                parameter.normal_(0.0, 0.02, generator=generator)
+    model.tie_weights()  # the output projection shares the token embedding
+    return model
+
+
+def prompt_ids(directory: Path | None, batch: int, seed: int) -> tuple[torch.Tensor, str]:
+    """The prompt as token ids: tokenised text when a tokenizer is present, else fixed ids."""
+    if directory is not None and any((directory / f).is_file() for f in ("tokenizer.json", "vocab.json")):
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+        except Exception as exc:
+            raise DataError(f"{directory}: tokenizer files unreadable: {exc}") from None
+        ids = tokenizer(PROMPT_TEXT * 4)["input_ids"][:PROMPT_TOKENS]
+        return torch.tensor([ids] * batch), "tokenised English prompt"
+    ids = torch.randint(0, 50257, (1, PROMPT_TOKENS), generator=seeded_generator(seed))
+    return ids.repeat(batch, 1), "fixed random token ids (no tokenizer files found)"
+
+
+class TokenClock:
+    """A ``transformers`` streamer that stamps the host clock at the prompt and every token."""
+
+    def __init__(self) -> None:
+        self.generations: list[list[float]] = []
+
+    def begin(self) -> None:
+        self.generations.append([time.perf_counter()])
+
+    def put(self, value: torch.Tensor) -> None:  # called with tokens already on the host
+        self.generations[-1].append(time.perf_counter())
+
+    def end(self) -> None:
+        pass
+
+    def metrics(self, last_n: int, batch: int) -> dict[str, Any]:
+        """Prefill/decode figures over the last ``last_n`` generations (the timed ones)."""
+        timed = self.generations[-last_n:] if last_n else []
+        # stamps: [start, prompt put, token 1, token 2, ..., token N]
+        ttft = [g[2] - g[0] for g in timed]
+        decode_s = [g[-1] - g[2] for g in timed]
+        new_tokens = len(timed[0]) - 2 if timed else 0
+        intervals = sorted(b - a for g in timed for a, b in zip(g[2:], g[3:]))
+        if not timed or new_tokens < 2:
+            return {}
+        return {
+            "batch": batch,
+            "prompt_tokens": PROMPT_TOKENS,
+            "new_tokens": new_tokens,
+            "generations_timed": len(timed),
+            "ttft_s_median": statistics.median(ttft),
+            "decode_tokens_per_s": batch * (new_tokens - 1) / statistics.median(decode_s),
+            "per_token_latency_s_median": statistics.median(intervals),
+            "per_token_latency_s_p95": intervals[int(0.95 * (len(intervals) - 1))],
+            "e2e_tokens_per_s": batch * new_tokens / statistics.median([g[-1] - g[0] for g in timed]),
+        }
+
+
+def prepare(ctx: PrepareContext) -> PreparedWorkload:
+    device = torch.device(ctx.device_id)
+    batch = 1 if ctx.size == "batch1" else (8 if ctx.device_type == "cpu" else 64)
+    new_tokens = QUICK_NEW_TOKENS if ctx.quick else NEW_TOKENS
+    directory = find_weights(ctx.data_dir)
+    if directory is not None:
+        model = load_model(directory)
+        weights, weights_note = "pretrained", f"GPT-2 weights from {directory}"
+    else:
+        model = random_model(device, ctx.seed)
+        weights, weights_note = (
+            "random-init",
+            (
+                "no GPT-2 weights found (searched --data-dir/gpt2, $AIPCBENCH_GPT2_DIR, ./data/gpt2, "
+                "the Hugging Face cache): random init from GPT-2's config, same shapes and FLOPs"
+            ),
+        )
+    model = model.to(device=device, dtype=TORCH_DTYPES[ctx.dtype]).eval()
+    if ctx.compile:
+        model.forward = torch.compile(model.forward, dynamic=True)
+    ids, prompt_note = prompt_ids(directory, batch, ctx.seed)
+    ids = ids.to(device)
+    mask = torch.ones_like(ids)
+    clock = TokenClock()
+    eos = model.config.eos_token_id
+
+    @torch.inference_mode()
+    def step() -> None:
+        clock.begin()
+        model.generate(
+            ids,
+            attention_mask=mask,
+            max_new_tokens=new_tokens,
+            min_new_tokens=new_tokens,
+            do_sample=False,
+            num_beams=1,
+            pad_token_id=eos,
+            streamer=clock,
+        )
+
+    return PreparedWorkload(
+        step=step,
+        items_per_step=batch * new_tokens,
+        item_unit="tokens",
+        mode="generate",
+        run=RunDefinition(
+            f"{RUN_GENERATIONS:,} generations of {NEW_TOKENS} new tokens after a "
+            f"{PROMPT_TOKENS}-token prompt",
+            RUN_GENERATIONS * NEW_TOKENS,
+        ),
+        data_source="synthetic" if directory is None else "real",
+        data_note=f"{weights_note}; prompt: {prompt_note}"
+        + (f"; quick mode times {new_tokens}-token generations" if ctx.quick else ""),
+        weights_source=weights,
+        extra_metrics=lambda last_n: clock.metrics(last_n, batch),
+        parameters=sum(p.numel() for p in model.parameters()),
+        details={
+            "batch": batch,
+            "new_tokens": new_tokens,
+            "prompt_tokens": PROMPT_TOKENS,
+            "decoding": "greedy, transformers.generate",
+        },
+    )
+
+
+SPEC = WorkloadSpec(
+    name="gpt2-generate",
+    summary="GPT-2 124M greedy generation (transformers): prefill and decode timed apart",
+    sizes=("batch1", "batched"),
+    prepare=prepare,
+)

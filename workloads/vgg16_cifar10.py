@@ -1,0 +1,111 @@
+"""VGG16 with batch norm in its CIFAR-10 form: 13 convolutions, 32x32 inputs, 10 classes.
+
+The classic CIFAR set-up (as in the many "pytorch-cifar" reproductions): 3x3 convolutions with
+batch norm and ReLU, five 2x2 max-pools taking 32x32 down to 1x1x512, then one linear layer
+to 10 classes. Forward cost is 0.313 GMAC (0.626 GFLOP) per image; a training step is about
+three times that.
+
+Sizes:
+- ``train``: SGD with momentum at batch 64; one run = 10 epochs over the 50,000 training images.
+- ``infer``: forward passes at batch 256; one run = one pass over the 10,000 test images.
+``--channels-last`` stores activations NHWC, the layout CPU (oneDNN) and tensor-core kernels
+prefer.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+from torch import nn
+
+from workloads import datasets
+from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
+from workloads.common import Trainer, autocast_for, batches_of, image_data
+
+# Output channels per convolution; "M" is a 2x2 max-pool.
+VGG16_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+TRAIN_IMAGES, TEST_IMAGES, EPOCHS = 50_000, 10_000, 10
+
+
+class VGG16(nn.Module):
+    def __init__(self, classes: int = 10):
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = 3
+        for item in VGG16_LAYOUT:
+            if item == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [
+                    nn.Conv2d(channels, item, 3, padding=1, bias=False),
+                    nn.BatchNorm2d(item),
+                    nn.ReLU(inplace=True),
+                ]
+                channels = item
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(512, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 3, 32, 32)
+        x = self.features(x)  # (B, 512, 1, 1)
+        return self.classifier(torch.flatten(x, 1))  # (B, classes)
+
+
+def prepare(ctx: PrepareContext) -> PreparedWorkload:
+    training = ctx.size == "train"
+    batch = 64 if training else 256
+    torch.manual_seed(ctx.seed)
+    device = torch.device(ctx.device_id)
+    memory_format = torch.channels_last if ctx.options.get("channels_last") else torch.contiguous_format
+    model = VGG16().to(device=device, memory_format=memory_format)
+    real = datasets.load_cifar10(ctx.data_dir, "train" if training else "test")
+    pool = batch * (4 if training else 2)
+    images, labels, source, note = image_data(ctx, real, pool, (3, 32, 32), "CIFAR-10")
+    images = images.contiguous(memory_format=memory_format)
+    batches = batches_of(images, labels, batch, device)
+    batches = [(x.contiguous(memory_format=memory_format), y) for x, y in batches]
+    common = dict(
+        items_per_step=batch,
+        item_unit="images",
+        data_source=source,
+        data_note=note,
+        parameters=sum(p.numel() for p in model.parameters()),
+        details={"batch": batch, "channels_last": bool(ctx.options.get("channels_last"))},
+    )
+    if training:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        trainer = Trainer(ctx, model, optimizer, nn.functional.cross_entropy, batches)
+        return PreparedWorkload(
+            step=trainer.step,
+            mode="train",
+            evaluate_loss=trainer.evaluate_loss,
+            run=RunDefinition(
+                f"{EPOCHS} epochs over {TRAIN_IMAGES:,} CIFAR-10 training images", EPOCHS * TRAIN_IMAGES
+            ),
+            **common,
+        )
+    model.eval()
+    runnable = torch.compile(model) if ctx.compile else model
+    autocast = autocast_for(ctx)
+    cycle = itertools.cycle([x for x, _ in batches])
+
+    @torch.inference_mode()
+    def step() -> None:
+        with autocast():
+            runnable(next(cycle))
+
+    return PreparedWorkload(
+        step=step,
+        mode="infer",
+        run=RunDefinition(f"one pass over the {TEST_IMAGES:,} CIFAR-10 test images", TEST_IMAGES),
+        **common,
+    )
+
+
+SPEC = WorkloadSpec(
+    name="vgg16-cifar10",
+    summary="VGG16-BN on 32x32 CIFAR-10: SGD training at batch 64, inference at batch 256",
+    sizes=("train", "infer"),
+    prepare=prepare,
+    trainable=True,
+)
