@@ -9,4 +9,4 @@ Modules that only read results (``results``, ``stats``, ``errors``) never import
 results file can be inspected on a machine without it.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

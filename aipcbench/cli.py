@@ -33,6 +33,18 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_catalog_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="catalog CSV (or SkyPilot vms.csv) adding or replacing rows",
+    )
+    parser.add_argument("--country", help="region for grid carbon intensity and electricity")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aipcbench", description="Benchmark AI workloads; price build vs rent.")
     parser.add_argument("--version", action="version", version=f"aipcbench {__version__}")
@@ -63,8 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODULE",
         help="import MODULE first; it may register workloads",
     )
+    _add_catalog_flags(run)
+    run.add_argument(
+        "--cpu-watts", type=_positive_float, help="rated CPU power for energy estimates (no RAPL)"
+    )
+    run.add_argument(
+        "--gpu-watts", type=_positive_float, help="rated GPU power for energy estimates (no NVML)"
+    )
 
-    commands.add_parser("devices", help="list the devices aipcbench can run on")
+    devices = commands.add_parser("devices", help="list the devices aipcbench can run on")
+    devices.add_argument(
+        "--measure", action="store_true", help="also measure clock, GEMM peak and idle power"
+    )
+    devices.add_argument("--dtype", default="fp32,bf16", help="dtypes for --measure")
+    _add_catalog_flags(devices)
     commands.add_parser("workloads", help="list the workloads and their sizes")
     return parser
 
@@ -118,6 +142,7 @@ def _run_config(args: argparse.Namespace, inventory) -> Any:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     import workloads
+    from aipcbench.catalog import load_catalog
     from aipcbench.devices import detect_devices
     from aipcbench.environment import capture_environment
     from aipcbench.progress import Progress
@@ -127,12 +152,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     inventory = detect_devices()
     config = _run_config(args, inventory)
+    catalog = load_catalog(args.catalog)
+    carbon = _carbon(catalog, args.country)
     cells = plan_cells(config, {name: spec.sizes for name, spec in workloads.REGISTRY.items()})
     writer = ResultsWriter(config.results_dir, capture_environment(inventory, sys.argv), config.to_dict())
     print(f"aipcbench: {len(cells)} cells, results in {writer.path}", file=sys.stderr)
     progress = Progress(len(cells))
     try:
-        records = run_suite(cells, config, writer, progress)
+        facts = _probe_devices(inventory, config.devices, config.dtypes, config.quick, catalog, args)
+        writer.document["devices_measured"] = facts
+        writer.document["carbon"] = carbon
+        records = run_suite(cells, config, writer, progress, facts, carbon)
     except Interrupted:
         writer.finish(interrupted=True)
         done = len(writer.document["records"])
@@ -141,6 +171,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(summary_table(records))
     print(f"results: {writer.path}")
     return exit_code_for(records)
+
+
+def _carbon(catalog, country: str | None):
+    from aipcbench.devicefacts import carbon_for
+
+    carbon = carbon_for(catalog, country)
+    if carbon is None:
+        valid = ", ".join(catalog.regions("carbon"))
+        raise UserInputError(f"--country: no grid carbon intensity for '{country}' (known: {valid})")
+    return carbon
+
+
+def _probe_devices(inventory, device_ids, dtypes, quick, catalog, args) -> dict[str, Any]:
+    """Rated power/peaks from the catalog and a measuring child process per device."""
+    from aipcbench.devicefacts import device_facts, rated_power
+    from aipcbench.runner import probe_device
+
+    facts = {}
+    for device_id in device_ids:
+        device = inventory.get(device_id).to_dict()
+        watts, basis = rated_power(
+            device, catalog, getattr(args, "cpu_watts", None), getattr(args, "gpu_watts", None)
+        )
+        probe = {
+            "rated_w": watts,
+            "rated_basis": basis,
+            "index": device["index"],
+            "uuid": device["details"].get("uuid"),
+            "logical_cores": device["details"].get("logical_cores"),
+        }
+        print(f"aipcbench: probing {device_id} (idle power, clock, GEMM peak)...", file=sys.stderr)
+        measured = probe_device(device, dtypes, quick, probe, timeout_s=300)
+        facts[device_id] = device_facts(device, catalog, probe, measured, dtypes)
+    return facts
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
@@ -154,6 +218,29 @@ def _cmd_devices(args: argparse.Namespace) -> int:
             print(f"{'':8} {key}: {', '.join(value) if isinstance(value, list) else value}")
     for note in inventory.notes:
         print(f"note: {note}")
+    if args.measure:
+        from aipcbench.catalog import load_catalog
+        from aipcbench.config import parse_dtypes
+
+        dtypes = parse_dtypes(args.dtype)
+        facts = _probe_devices(
+            inventory, [d.id for d in inventory.devices], dtypes, True, load_catalog(args.catalog), args
+        )
+        for device_id, fact in facts.items():
+            print(f"{device_id}:")
+            if fact.get("clock_ghz"):
+                print(f"  clock: {fact['clock_ghz']:.2f} GHz ({fact['clock_method']})")
+            idle = fact.get("idle_power_w")
+            print(
+                f"  idle power: {f'{idle:.1f} W' if idle else 'not measured'} "
+                f"({fact.get('idle_power_method') or fact.get('idle_note')})"
+            )
+            for dtype in dtypes:
+                rated = fact["rated_peaks"][dtype]
+                measured = fact["measured_peaks"].get(dtype, {})
+                r = f"{rated['flops'] / 1e9:,.0f} GFLOP/s" if rated.get("flops") else "unknown"
+                m = f"{measured['flops'] / 1e9:,.0f} GFLOP/s" if measured.get("flops") else "-"
+                print(f"  {dtype}: rated {r} [{rated['source']}]; measured {m}")
     return 0
 
 

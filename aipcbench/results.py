@@ -10,6 +10,11 @@ of the previous version would misread):
 - 1 (aipcbench 0.1.0): ``format``, ``schema_version``, ``run_id``, ``complete``, ``interrupted``,
   ``environment``, ``config`` and ``records``; each record holds a cell's options, status,
   per-step samples, summary, throughput and the extrapolated time per run.
+- 2 (aipcbench 0.2.0): probes. Top level ``devices_measured`` (per device: rated and measured
+  peaks, clock, idle power) and ``carbon``; per record FLOPs (``flops_per_step``,
+  ``achieved_flops``, ``mfu_rated``, ``mfu_measured``...), memory (``peak_memory_bytes`` +
+  method), energy (``energy_j_per_step``, ``energy_j_per_run``, ``energy_method``...),
+  ``co2e_g_per_run`` and throttling. Upgrading a v1 file sets all of them to null.
 
 Older versions are upgraded on load; newer ones are refused with a message that says to
 upgrade aipcbench, never guessed at.
@@ -31,7 +36,7 @@ from aipcbench.atomic import write_text_atomic
 from aipcbench.errors import ResultsFileError, UserInputError
 
 FORMAT = "aipcbench-results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "failed", "oom", "killed", "timeout", "skipped")
 REQUIRED_RECORD_KEYS = ("workload", "size", "device", "dtype", "status")
 
@@ -72,6 +77,8 @@ class ResultsWriter:
             "interrupted": False,
             "environment": environment,
             "config": config,
+            "devices_measured": {},
+            "carbon": None,
             "records": [],
         }
         self._flush()
@@ -129,9 +136,51 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"non-finite number {name}")
 
 
+# Fields version 2 added to every record; a version-1 record did not measure them.
+PROBE_FIELDS_V2 = (
+    "flops_per_step",
+    "flops_method",
+    "flops_per_item",
+    "flops_per_run",
+    "steps_per_run",
+    "achieved_flops",
+    "peak_flops_rated",
+    "peak_flops_rated_source",
+    "peak_flops_measured",
+    "peak_flops_measured_method",
+    "mfu_rated",
+    "mfu_measured",
+    "peak_memory_bytes",
+    "peak_memory_method",
+    "energy_window_j",
+    "energy_window_s",
+    "energy_method",
+    "energy_note",
+    "energy_j_per_step",
+    "energy_j_per_run",
+    "energy_j_per_run_above_idle",
+    "idle_power_w",
+    "idle_power_method",
+    "co2e_g_per_run",
+    "co2e_source",
+    "throttled",
+    "throttle_reasons",
+)
+
+
+def _upgrade_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    data.setdefault("devices_measured", {})
+    data.setdefault("carbon", None)
+    for record in data.get("records", []):
+        if isinstance(record, dict):
+            for key in PROBE_FIELDS_V2:
+                record.setdefault(key, None)
+    return data
+
+
 def _upgrade(data: dict[str, Any], version: int) -> dict[str, Any]:
     """Bring a document of an older schema version up to ``SCHEMA_VERSION``, step by step."""
-    upgrades: dict[int, Any] = {}  # version -> function(data) -> data of version + 1
+    upgrades = {1: _upgrade_1_to_2}  # version -> function(data) -> data of version + 1
     while version < SCHEMA_VERSION:
         data = upgrades[version](data)
         version += 1

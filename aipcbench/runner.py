@@ -22,11 +22,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from aipcbench.config import Cell, RunConfig
+from aipcbench.derive import derive
 from aipcbench.errors import Interrupted
 from aipcbench.progress import Progress
 from aipcbench.results import ResultsWriter
@@ -66,48 +67,42 @@ def _last_line(path: Path) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def _signal_record(base: dict[str, Any], returncode: int, log: Path) -> dict[str, Any]:
+def _signal_outcome(returncode: int, log: Path) -> tuple[str, str]:
     number = -returncode
     try:
         name = signal.Signals(number).name
     except ValueError:
         name = f"signal {number}"
     if number == signal.SIGKILL:
-        return {
-            **base,
-            "status": "killed",
-            "reason": "killed by SIGKILL (the kernel's out-of-memory killer does this)",
-        }
+        return "killed", "killed by SIGKILL (the kernel's out-of-memory killer does this)"
     detail = _last_line(log)
-    return {**base, "status": "failed", "reason": f"crashed with {name}" + (f": {detail}" if detail else "")}
+    return "failed", f"crashed with {name}" + (f": {detail}" if detail else "")
 
 
-def run_cell(cell: Cell, config: RunConfig, progress: Progress | None = None) -> dict[str, Any]:
-    """Measure one cell in a child process; always returns a record, never raises on its faults.
+@dataclass(frozen=True)
+class ChildOutcome:
+    """What a worker process left: its JSON result, or why there is none."""
 
-    Raises ``Interrupted`` (after killing the child) if the user interrupts.
+    result: dict[str, Any] | None
+    status: str  # ok | failed | killed | timeout
+    reason: str
+    wall_s: float
+
+
+def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None = None) -> ChildOutcome:
+    """Run ``python -m aipcbench.worker`` on ``spec`` in its own process session.
+
+    Never raises for the child's faults; raises ``Interrupted`` (after killing the child's
+    whole process group) if the user interrupts.
     """
-    base = {**cell.identity(), "status": "failed", "reason": ""}
-    with tempfile.TemporaryDirectory(prefix="aipcbench-cell-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="aipcbench-child-") as tmp:
         tmp_path = Path(tmp)
-        spec_path, record_path, log_path = (tmp_path / n for n in ("spec.json", "record.json", "log"))
-        spec_path.write_text(
-            json.dumps(
-                {
-                    "cell": asdict(cell),
-                    "policy": asdict(config.policy),
-                    "quick": config.quick,
-                    "data_dir": str(config.data_dir) if config.data_dir else None,
-                    "plugins": list(config.plugins),
-                    "seed": config.seed,
-                    "options": config.options,
-                }
-            )
-        )
+        spec_path, result_path, log_path = (tmp_path / n for n in ("spec.json", "out.json", "log"))
+        spec_path.write_text(json.dumps(spec))
         started = time.monotonic()
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "aipcbench.worker", str(spec_path), str(record_path)],
+                [sys.executable, "-m", "aipcbench.worker", str(spec_path), str(result_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -115,14 +110,14 @@ def run_cell(cell: Cell, config: RunConfig, progress: Progress | None = None) ->
             )
             try:
                 while process.poll() is None:
-                    if time.monotonic() - started > config.timeout_s:
+                    if time.monotonic() - started > timeout_s:
                         _kill_group(process)
-                        return {
-                            **base,
-                            "status": "timeout",
-                            "wall_s": time.monotonic() - started,
-                            "reason": f"no result within --timeout {config.timeout_s:g} s",
-                        }
+                        return ChildOutcome(
+                            None,
+                            "timeout",
+                            f"no result within --timeout {timeout_s:g} s",
+                            time.monotonic() - started,
+                        )
                     if progress is not None:
                         progress.tick()
                     time.sleep(POLL_S)
@@ -131,27 +126,75 @@ def run_cell(cell: Cell, config: RunConfig, progress: Progress | None = None) ->
                 raise Interrupted("interrupted") from None
             finally:
                 _kill_group(process)  # grandchildren of a finished worker, if any
-        if record_path.exists():
+        wall = time.monotonic() - started
+        if result_path.exists():
             try:
-                return json.loads(record_path.read_text())
+                return ChildOutcome(json.loads(result_path.read_text()), "ok", "", wall)
             except ValueError:
                 pass
-        base["wall_s"] = time.monotonic() - started
         if process.returncode < 0:
-            return _signal_record(base, process.returncode, log_path)
+            status, reason = _signal_outcome(process.returncode, log_path)
+            return ChildOutcome(None, status, reason, wall)
         detail = _last_line(log_path) or "no output"
-        return {**base, "reason": f"worker exited with code {process.returncode}: {detail}"}
+        return ChildOutcome(None, "failed", f"worker exited with code {process.returncode}: {detail}", wall)
+
+
+def cell_spec(cell: Cell, config: RunConfig, probe: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "mode": "cell",
+        "cell": asdict(cell),
+        "policy": asdict(config.policy),
+        "quick": config.quick,
+        "data_dir": str(config.data_dir) if config.data_dir else None,
+        "plugins": list(config.plugins),
+        "seed": config.seed,
+        "options": config.options,
+        "probe": probe,
+    }
+
+
+def run_cell(
+    cell: Cell, config: RunConfig, progress: Progress | None = None, probe: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Measure one cell in a child process; always returns a record."""
+    outcome = run_child(cell_spec(cell, config, probe or {}), config.timeout_s, progress)
+    if outcome.result is not None:
+        return outcome.result
+    return {**cell.identity(), "status": outcome.status, "reason": outcome.reason, "wall_s": outcome.wall_s}
 
 
 def run_suite(
-    cells: Iterable[Cell], config: RunConfig, writer: ResultsWriter, progress: Progress
+    cells: Iterable[Cell],
+    config: RunConfig,
+    writer: ResultsWriter,
+    progress: Progress,
+    device_facts: dict[str, dict[str, Any]] | None = None,
+    carbon: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every cell in order, adding each record to the results file as soon as it exists."""
+    """Run every cell in order, adding each record to the results file as soon as it exists.
+
+    ``device_facts`` (per device: the probe settings passed to the worker, rated and measured
+    peaks, idle power) and ``carbon`` feed the derived figures added to each record.
+    """
+    device_facts = device_facts or {}
     records = []
     for cell in cells:
+        facts = device_facts.get(cell.device, {})
         progress.start(cell.label)
-        record = run_cell(cell, config, progress)
+        record = run_cell(cell, config, progress, facts.get("probe"))
+        record.update(derive(record, facts, carbon))
         writer.add(record)
         records.append(record)
         progress.finish(record["status"], record.get("reason", ""))
     return records
+
+
+def probe_device(
+    device: dict[str, Any], dtypes: tuple[str, ...], quick: bool, probe: dict[str, Any], timeout_s: float
+) -> dict[str, Any]:
+    """Measure a device's clock (CPU), GEMM peak per dtype and idle power in a child process."""
+    spec = {"mode": "device", "device": device, "dtypes": list(dtypes), "quick": quick, "probe": probe}
+    outcome = run_child(spec, timeout_s)
+    if outcome.result is None:
+        return {"error": f"device probe {outcome.status}: {outcome.reason}"}
+    return outcome.result

@@ -30,6 +30,18 @@ def _fmt_rate(value: float | None, unit: str) -> str:
     return f"{value:.2f} {unit}/s"
 
 
+def _fmt_pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def _fmt_energy(record: dict[str, Any]) -> str:
+    joules = record.get("energy_j_per_run")
+    if joules is None:
+        return "-"
+    text = f"{joules / 3600:.2f} Wh" if joules >= 360 else f"{joules:.1f} J"
+    return text + (" (est.)" if record.get("energy_method") == "estimate-tdp" else "")
+
+
 def _note(record: dict[str, Any]) -> str:
     notes = []
     if record.get("reason"):
@@ -42,7 +54,17 @@ def _note(record: dict[str, Any]) -> str:
 
 
 def summary_table(records: list[dict[str, Any]]) -> str:
-    header = ("cell", "status", "median step", "cv", "throughput", "per run (extrap.)", "notes")
+    header = (
+        "cell",
+        "status",
+        "median step",
+        "cv",
+        "throughput",
+        "MFU rated/GEMM",
+        "per run (extrap.)",
+        "energy/run",
+        "notes",
+    )
     rows = [header]
     for record in records:
         summary = record.get("summary") or {}
@@ -57,7 +79,9 @@ def summary_table(records: list[dict[str, Any]]) -> str:
                 _fmt_rate(
                     (record.get("throughput") or {}).get("items_per_s"), record.get("item_unit", "items")
                 ),
+                f"{_fmt_pct(record.get('mfu_rated'))}/{_fmt_pct(record.get('mfu_measured'))}",
                 _fmt_time(run.get("seconds_per_run")),
+                _fmt_energy(record),
                 _note(record),
             )
         )

@@ -17,6 +17,11 @@ from typing import Any
 
 from aipcbench.atomic import write_text_atomic
 from aipcbench.config import Cell
+from aipcbench.probes import flops as flops_probe
+from aipcbench.probes.energy import select_meter
+from aipcbench.probes.flops import count_step_flops
+from aipcbench.probes.memory import MemoryProbe
+from aipcbench.probes.nvml import open_device, throttle_reasons
 from aipcbench.results import dumps
 from aipcbench.stats import Summary
 from aipcbench.timing import Measurement, TimingPolicy, measure
@@ -65,6 +70,14 @@ def quality(loss_initial: float | None, loss_start: float | None, loss_end: floa
     }
 
 
+def _count_flops(step) -> tuple[int | None, str]:
+    """FLOPs of one more step, counted outside the timed window (counting slows the step)."""
+    try:
+        return count_step_flops(step), flops_probe.METHOD
+    except Exception as exc:  # an op the counter cannot handle costs the figure, not the cell
+        return None, f"FLOP counting failed: {one_line(exc)}"
+
+
 def classify_exception(exc: BaseException) -> str:
     from workloads.base import Unsupported
 
@@ -101,8 +114,15 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
         options=spec.get("options", {}),
     )
     record: dict[str, Any] = {**cell.identity(), "status": "ok", "reason": ""}
+    probe = spec.get("probe", {})
+    kind = cell.device.split(":")[0]
+    nvml, handle, nvml_note = (None, None, "")
+    if kind == "cuda":
+        nvml, handle, nvml_note = open_device(probe.get("index", 0), probe.get("uuid"))
+    memory = MemoryProbe(cell.device, nvml, handle)
     started = time.perf_counter()
     sync = synchronizer(cell.device)
+    memory.begin()
     prepared = workload.prepare(ctx)
     sync()
     setup_s = time.perf_counter() - started
@@ -120,13 +140,26 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
     def read_start_loss() -> None:
         losses["start"] = prepared.evaluate_loss()
 
+    meter, energy_notes = select_meter(
+        kind,
+        rated_w=probe.get("rated_w"),
+        rated_basis=probe.get("rated_basis", ""),
+        logical_cores=probe.get("logical_cores"),
+        nvml=nvml,
+        nvml_handle=handle,
+    )
     measurement = measure(
         prepared.step,
         sync,
         policy,
+        windows=[meter] if meter is not None else [],
         after_warmup=read_start_loss if prepared.evaluate_loss else None,
     )
+    throttled, throttle_note = throttle_reasons(nvml, handle) if nvml else (None, "")
+    memory_figures = memory.end()
     loss_end = prepared.evaluate_loss() if prepared.evaluate_loss else None
+    flops_per_step, flops_note = _count_flops(prepared.step)
+    energy = meter.reading if meter is not None else None
 
     record.update(
         mode=prepared.mode,
@@ -150,15 +183,73 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
         quality=quality(loss_initial, losses.get("start"), loss_end),
         metrics=prepared.extra_metrics(len(measurement.samples_s)) if prepared.extra_metrics else {},
     )
+    record.update(
+        flops_per_step=flops_per_step,
+        flops_method=flops_note,
+        **memory_figures,
+        energy_window_j=energy.joules if energy else None,
+        energy_window_s=energy.window_s if energy else None,
+        energy_method=energy.method if energy else None,
+        energy_note="; ".join(n for n in [energy.note if energy else "", *energy_notes, nvml_note] if n),
+        throttle_reasons=throttled,
+        throttled=bool(throttled) if throttled is not None else None,
+        throttle_note=throttle_note,
+    )
     if record["quality"] is not None and not record["quality"]["valid_run"]:
         record["reason"] = "loss did not fall: cost per run is not a valid run"
     record["wall_s"] = time.perf_counter() - started
     return record
 
 
+def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
+    """Clock (CPU), large-GEMM peak per dtype and idle power of one device."""
+    from aipcbench.probes.cpuclock import measure_clock_ghz
+    from aipcbench.probes.peak import measure_gemm_flops
+
+    device = spec["device"]
+    kind, probe = device["kind"], spec.get("probe", {})
+    facts: dict[str, Any] = {}
+    nvml, handle, nvml_note = (None, None, "")
+    if kind == "cuda":
+        nvml, handle, nvml_note = open_device(device.get("index", 0), probe.get("uuid"))
+    # Idle first, while nothing of ours has touched the device.
+    meter, notes = select_meter(
+        kind,
+        rated_w=probe.get("rated_w"),
+        rated_basis=probe.get("rated_basis", ""),
+        logical_cores=probe.get("logical_cores"),
+        nvml=nvml,
+        nvml_handle=handle,
+    )
+    if meter is None or meter.method == "estimate-tdp":
+        facts["idle_power_w"], facts["idle_power_method"] = None, None
+        facts["idle_note"] = "idle power needs a sensor (NVML or RAPL); none here"
+    else:
+        meter.start()
+        time.sleep(1.0 if spec.get("quick") else 5.0)
+        reading = meter.stop()
+        facts["idle_power_w"], facts["idle_power_method"] = reading.average_power_w, reading.method
+        facts["idle_note"] = reading.note
+    facts["idle_note"] = "; ".join(n for n in [facts["idle_note"], *notes, nvml_note] if n)
+    if kind == "cpu":
+        facts["clock_ghz"], facts["clock_method"] = measure_clock_ghz()
+    facts["measured_peaks"] = {}
+    for dtype in spec["dtypes"]:
+        try:
+            facts["measured_peaks"][dtype] = measure_gemm_flops(
+                device["id"], dtype, 0.5 if spec.get("quick") else 2.0
+            )
+        except Exception as exc:  # a dtype the device cannot multiply in: no measured peak
+            facts["measured_peaks"][dtype] = {"flops": None, "method": one_line(exc)}
+    return facts
+
+
 def main(argv: list[str]) -> int:
     spec_path, record_path = Path(argv[0]), Path(argv[1])
     spec = json.loads(spec_path.read_text())
+    if spec.get("mode") == "device":
+        write_text_atomic(record_path, dumps(measure_device(spec)))
+        return 0
     try:
         record = measure_cell(spec)
         code = 0

@@ -16,7 +16,8 @@ def _writer(tmp_path, **env):
 
 def test_golden_schema_v1_loads_and_flattens():
     doc = results.load(DATA / "results-v1.json")
-    assert doc.schema_version_on_disk == 1
+    assert doc.schema_version_on_disk == 1 and doc.data["schema_version"] == 2
+    assert doc.records[0]["energy_j_per_run"] is None and doc.data["devices_measured"] == {}
     assert [r["cell"] for r in doc.records] == ["null:default@cpu/fp32", "mlp:tiny@cpu/fp32"]
     frame = results.to_dataframe([doc])
     assert list(frame["workload"]) == ["null", "mlp"]
