@@ -45,6 +45,26 @@ def _add_catalog_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--country", help="region for grid carbon intensity and electricity")
 
 
+def _add_machine_flags(parser: argparse.ArgumentParser) -> None:
+    _add_catalog_flags(parser)
+    parser.add_argument("--machine", type=Path, metavar="FILE", help="local machine profile (TOML)")
+    parser.add_argument("--preset", help="local hardware preset from the catalog")
+    parser.add_argument("--price", type=_positive_float, dest="price_usd", help="purchase price, USD")
+    parser.add_argument("--lifetime-years", type=_positive_float, dest="lifetime_years")
+    parser.add_argument("--residual", type=float, dest="residual_usd", help="resale value, USD")
+    parser.add_argument("--hours-per-day", type=_positive_float, dest="hours_per_day")
+    parser.add_argument(
+        "--electricity-price",
+        type=float,
+        dest="electricity_usd_per_kwh",
+        help="USD per kWh (default: the region's average)",
+    )
+    parser.add_argument("--local-host", help="host whose results are 'local' (default: newest)")
+    parser.add_argument(
+        "--startup-s", type=float, default=0.0, help="cloud instance start-up seconds billed per run"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aipcbench", description="Benchmark AI workloads; price build vs rent.")
     parser.add_argument("--version", action="version", version=f"aipcbench {__version__}")
@@ -90,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     devices.add_argument("--dtype", default="fp32,bf16", help="dtypes for --measure")
     _add_catalog_flags(devices)
     commands.add_parser("workloads", help="list the workloads and their sizes")
+
+    cost = commands.add_parser("cost", help="cost per run: local machine vs cloud offers")
+    cost.add_argument(
+        "results",
+        nargs="*",
+        type=Path,
+        help="results files or folders (default: results/ and results/reference/)",
+    )
+    _add_machine_flags(cost)
+    cost.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    cost.add_argument(
+        "--all-offers", action="store_true", help="every offer, not the cheapest per provider and GPU"
+    )
     return parser
 
 
@@ -252,7 +285,60 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "devices": _cmd_devices, "workloads": _cmd_workloads}
+def _machine_and_comparisons(args: argparse.Namespace):
+    """Load results (warning on bad files), catalog and machine; compare. Shared with report."""
+    from aipcbench.catalog import load_catalog
+    from aipcbench.machine import load_profile
+    from aipcbench.pricing import compare
+    from aipcbench.results import discover, load_many
+
+    paths = discover(args.results)
+    documents, warnings = load_many(paths)
+    for warning in warnings:
+        print(f"aipcbench: warning: {warning}", file=sys.stderr)
+    if not documents:
+        where = ", ".join(map(str, args.results)) or "results/"
+        raise UserInputError(f"no usable results files in {where} (run `aipcbench run` first)")
+    catalog = load_catalog(args.catalog)
+    overrides = {
+        key: getattr(args, key)
+        for key in (
+            "preset",
+            "price_usd",
+            "lifetime_years",
+            "residual_usd",
+            "hours_per_day",
+            "electricity_usd_per_kwh",
+        )
+    }
+    overrides["country"] = args.country
+    machine = load_profile(args.machine, overrides, catalog)
+    comparisons = compare(documents, catalog, machine, args.local_host, args.startup_s)
+    return documents, catalog, machine, comparisons
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    from aipcbench import costtable
+
+    _, _, machine, comparisons = _machine_and_comparisons(args)
+    if args.format == "json":
+        print(costtable.as_json(comparisons, machine))
+    elif args.format == "csv":
+        print(costtable.as_csv(costtable.flat_rows(comparisons)), end="")
+    else:
+        print(
+            f"Local machine: {machine.name}: ${machine.price_usd:,.0f} over "
+            f"{machine.lifetime_years:g} years at {machine.hours_per_day:g} h/day, "
+            f"electricity ${machine.electricity_usd_per_kwh:.3f}/kWh ({machine.electricity_source})"
+        )
+        for assumption in machine.assumptions:
+            print(f"  assumption: {assumption}")
+        print()
+        print(costtable.text_report(comparisons, args.all_offers))
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "devices": _cmd_devices, "workloads": _cmd_workloads, "cost": _cmd_cost}
 
 
 def _raise_interrupt(signum, frame):

@@ -85,6 +85,12 @@ def device_facts(
         "clock_method": measured.get("clock_method"),
         "rated_peaks": rated_peaks(device, catalog, measured, dtypes),
         "measured_peaks": measured.get("measured_peaks", {}),
+        "measured_bandwidth": measured.get("measured_bandwidth", {}),
+        "rated_bandwidth_bytes_per_s": (
+            spec.memory_bw_gbps * 1e9
+            if (spec := _spec_for(device, catalog)) and spec.memory_bw_gbps
+            else None
+        ),
         "idle_power_w": measured.get("idle_power_w"),
         "idle_power_method": measured.get("idle_power_method"),
         "idle_note": measured.get("idle_note"),

@@ -248,3 +248,30 @@ def to_dataframe(documents: Iterable[ResultsDocument]):
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
+
+
+def discover(paths: list[Path], default_dir: Path = Path("results")) -> list[Path]:
+    """The files named (folders expanded), or every results file under ``default_dir``
+    (its ``reference/`` folder included), oldest first."""
+    if not paths:
+        paths = [default_dir]
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(path.glob("*.json")) + sorted(path.glob("reference/*.json"))
+        else:
+            found.append(path)
+    return found
+
+
+def load_many(paths: list[Path]) -> tuple[list[ResultsDocument], list[str]]:
+    """Every loadable file, and a one-line warning for each that is not (never raises for one
+    bad file; the caller decides whether an empty set is an error)."""
+    documents, warnings = [], []
+    for path in paths:
+        try:
+            documents.append(load(path))
+        except ResultsFileError as exc:
+            warnings.append(f"skipped {exc.one_line()}")
+    documents.sort(key=lambda d: str(d.environment.get("started_at", "")))
+    return documents, warnings

@@ -204,7 +204,7 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
 def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
     """Clock (CPU), large-GEMM peak per dtype and idle power of one device."""
     from aipcbench.probes.cpuclock import measure_clock_ghz
-    from aipcbench.probes.peak import measure_gemm_flops
+    from aipcbench.probes.peak import measure_gemm_flops, measure_read_bandwidth
 
     device = spec["device"]
     kind, probe = device["kind"], spec.get("probe", {})
@@ -233,6 +233,10 @@ def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
     facts["idle_note"] = "; ".join(n for n in [facts["idle_note"], *notes, nvml_note] if n)
     if kind == "cpu":
         facts["clock_ghz"], facts["clock_method"] = measure_clock_ghz()
+    try:
+        facts["measured_bandwidth"] = measure_read_bandwidth(device["id"])
+    except Exception as exc:
+        facts["measured_bandwidth"] = {"bytes_per_s": None, "method": one_line(exc)}
     facts["measured_peaks"] = {}
     for dtype in spec["dtypes"]:
         try:

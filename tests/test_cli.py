@@ -72,12 +72,12 @@ def test_workloads_lists_registry(cli):
 
 
 def test_unknown_country_and_bad_catalog(cli, tmp_path):
-    code, out, err = cli("run", "--workloads", "null", "--country", "Atlantis",
-                         "--results-dir", str(tmp_path))
+    code, out, err = cli(
+        "run", "--workloads", "null", "--country", "Atlantis", "--results-dir", str(tmp_path)
+    )
     assert code == 2 and "--country: no grid carbon intensity for 'Atlantis'" in err
     bad = tmp_path / "bad.csv"
     bad.write_text("# aipcbench-catalog cloud_offers v1\nprovider\nx\n")
-    code, out, err = cli("run", "--workloads", "null", "--catalog", str(bad),
-                         "--results-dir", str(tmp_path))
+    code, out, err = cli("run", "--workloads", "null", "--catalog", str(bad), "--results-dir", str(tmp_path))
     assert code == 2 and "bad.csv:2: missing column" in err and err.count("\n") == 1
     assert list(tmp_path.glob("run-*.json")) == []

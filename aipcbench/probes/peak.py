@@ -97,3 +97,30 @@ def measure_gemm_flops(device_id: str, dtype: str, seconds: float = 1.0) -> dict
         "repeats": len(samples),
         "method": f"median of {len(samples)} {size}x{size} {dtype} matmuls",
     }
+
+
+def measure_read_bandwidth(device_id: str, seconds: float = 0.5) -> dict[str, Any]:
+    """Median streaming-read bandwidth (bytes/s): a reduction over a buffer far larger than
+    the caches, the access pattern of decoding, which reads every weight once per token."""
+    import torch
+
+    from aipcbench.devices import synchronizer
+
+    count = (256 if device_id == "cpu" else 2048) * 2**20 // 4
+    data = torch.ones(count, dtype=torch.float32, device=torch.device(device_id))
+    sync = synchronizer(device_id)
+    data.sum()
+    sync()
+    samples = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(samples) < 3:
+        begin = time.perf_counter()
+        data.sum()
+        sync()
+        samples.append(time.perf_counter() - begin)
+    samples.sort()
+    median = samples[len(samples) // 2]
+    return {
+        "bytes_per_s": count * 4 / median,
+        "method": f"median of {len(samples)} sums over {count * 4 // 2**20} MiB",
+    }

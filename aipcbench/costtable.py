@@ -1,0 +1,179 @@
+"""Cost comparisons as text for a terminal, and as flat rows for CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from typing import Any
+
+from aipcbench.pricing import CellComparison
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"${value:,.0f}"
+    if value >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.4f}" if value >= 0.0001 else f"${value:.2e}"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for limit, unit, scale in ((120, "s", 1), (7200, "min", 60), (172800, "h", 3600)):
+        if seconds < limit:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 86400:.3g} d"
+
+
+def best_per_provider_and_accelerator(comparison: CellComparison):
+    """The cheapest priced offer for each (provider, accelerator), then the unpriced ones."""
+    seen, best = set(), []
+    for offer in comparison.offers:
+        group = (offer.provider, offer.accelerator)
+        if group not in seen:
+            seen.add(group)
+            best.append(offer)
+    return best
+
+
+def break_even_text(comparison: CellComparison) -> str:
+    be = comparison.break_even
+    if be is None:
+        return "no cloud offer could be priced for this cell"
+    if be.runs_per_month is None:
+        return f"none against {comparison.break_even_against}: {be.reason}"
+    text = (
+        f"owning is cheaper above {be.runs_per_month:,.1f} runs/month against "
+        f"{comparison.break_even_against} (the machine can do {be.capacity_runs_per_month:,.0f})"
+    )
+    if comparison.payback_months is not None:
+        text += (
+            f"; at {comparison.runs_per_month_at_usage:,.0f} runs/month it pays for itself "
+            f"in {comparison.payback_months:,.1f} months"
+        )
+    return text
+
+
+def text_report(comparisons: list[CellComparison], all_offers: bool = False) -> str:
+    lines = []
+    for c in comparisons:
+        valid = "" if c.valid_run else "  [NOT A VALID RUN: training loss did not fall]"
+        lines.append(f"== {c.label} ({c.run_description}){valid}")
+        lines.append(
+            f"   local: {c.device_name or c.device} on {c.host}: {duration(c.seconds_per_run)}"
+            f" per run (measured, extrapolated), {usd(c.local.total_usd)} per run "
+            f"= hardware {usd(c.local.hardware_usd)} + electricity "
+            f"{usd(c.local.electricity_usd)}"
+        )
+        lines.append(f"   cheapest: {c.cheapest} at {usd(c.cheapest_usd)} per run")
+        lines.append(f"   break-even: {break_even_text(c)}")
+        for note in c.notes:
+            lines.append(f"   note: {note}")
+        offers = c.offers if all_offers else best_per_provider_and_accelerator(c)
+        unpriced = [o for o in offers if o.on_demand_usd is None]
+        offers = [o for o in offers if o.on_demand_usd is not None]
+        if unpriced:
+            reasons = sorted({o.evidence.basis for o in unpriced})
+            lines.append(f"   {len(unpriced)} offer(s) not priced: {'; '.join(reasons)}")
+        if not offers:
+            lines.append("")
+            continue
+        header = ("provider", "instance", "gpus", "evidence", "time/run", "on-demand", "spot", "basis")
+        rows = [header]
+        for o in offers:
+            rows.append(
+                (
+                    o.provider,
+                    o.instance_type,
+                    f"{o.gpu_count}x {o.accelerator}",
+                    o.evidence.method,
+                    duration(o.evidence.seconds_per_run),
+                    usd(o.on_demand_usd),
+                    usd(o.spot_usd),
+                    o.evidence.basis,
+                )
+            )
+        widths = [max(len(str(r[i])) for r in rows) for i in range(len(header) - 1)]
+        for row in rows:
+            cells = [str(v).ljust(w) for v, w in zip(row, widths)]
+            lines.append("   " + "  ".join(cells + [str(row[-1])]).rstrip())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def flat_rows(comparisons: list[CellComparison]) -> list[dict[str, Any]]:
+    """One row per (cell, option): the local machine first, then every offer."""
+    rows = []
+    for c in comparisons:
+        common = {
+            "workload": c.workload,
+            "size": c.size,
+            "dtype": c.dtype,
+            "host": c.host,
+            "valid_run": c.valid_run,
+            "data_source": c.data_source,
+        }
+        be = c.break_even
+        rows.append(
+            {
+                **common,
+                "option": "local",
+                "provider": "local",
+                "instance_type": c.device_name,
+                "accelerator": c.device,
+                "gpu_count": None,
+                "evidence": "measured",
+                "seconds_per_run": c.seconds_per_run,
+                "usd_per_run": c.local.total_usd,
+                "usd_per_run_spot": None,
+                "hardware_usd": c.local.hardware_usd,
+                "electricity_usd": c.local.electricity_usd,
+                "break_even_runs_per_month": be.runs_per_month if be else None,
+                "payback_months": c.payback_months,
+                "basis": "; ".join(c.notes),
+            }
+        )
+        for o in c.offers:
+            rows.append(
+                {
+                    **common,
+                    "option": "cloud",
+                    "provider": o.provider,
+                    "instance_type": o.instance_type,
+                    "accelerator": o.accelerator,
+                    "gpu_count": o.gpu_count,
+                    "evidence": o.evidence.method,
+                    "seconds_per_run": o.evidence.seconds_per_run,
+                    "usd_per_run": o.on_demand_usd,
+                    "usd_per_run_spot": o.spot_usd,
+                    "hardware_usd": None,
+                    "electricity_usd": None,
+                    "break_even_runs_per_month": None,
+                    "payback_months": None,
+                    "basis": o.evidence.basis,
+                }
+            )
+    return rows
+
+
+def as_csv(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def as_json(comparisons: list[CellComparison], machine: Any = None) -> str:
+    document = {
+        "machine": asdict(machine) if machine is not None else None,
+        "comparisons": [asdict(c) for c in comparisons],
+    }
+    return json.dumps(document, indent=1, default=str)

@@ -1,0 +1,185 @@
+"""The cost model pinned to hand-computed examples (to the cent)."""
+
+import pytest
+
+from aipcbench import cost
+from aipcbench.catalog import load_catalog
+from aipcbench.errors import DataError
+from aipcbench.machine import build_profile, read_toml
+from aipcbench.pricing import compare
+from aipcbench.results import ResultsDocument
+
+
+def cents(value):
+    return round(value, 2)
+
+
+def test_hardware_share_and_local_cost_per_run():
+    per_hour = cost.hardware_usd_per_hour(3000, 600, 3, 8)  # 2400 / (3 x 365 x 8) = 0.27397/h
+    assert per_hour == pytest.approx(2400 / 8760)
+    local = cost.local_cost_per_run(1800, 3.6e6, per_hour, 0.15)  # half an hour, 1 kWh
+    assert cents(local.hardware_usd) == 0.14 and cents(local.electricity_usd) == 0.15
+    assert cents(local.total_usd) == 0.29
+    assert cost.local_cost_per_run(1800, None, per_hour, 0.15).electricity_usd == 0.0
+    with pytest.raises(ValueError):
+        cost.hardware_usd_per_hour(3000, 0, 0, 8)
+
+
+@pytest.mark.parametrize(
+    "seconds, increment, minimum, startup, billed",
+    [
+        (61, 60, 60, 0, 120),  # per-minute: a started minute is a minute
+        (30, 1, 60, 0, 60),  # per-second with a 60 s minimum
+        (59.5, 1, 0, 0, 60),  # per-second rounds up the fraction
+        (100, 60, 60, 45, 180),  # start-up time is billed too: ceil(145 / 60) minutes
+        (3600, 1, 60, 0, 3600),
+    ],
+)
+def test_billing_increments_and_minimums(seconds, increment, minimum, startup, billed):
+    assert cost.billed_seconds(seconds, increment, minimum, startup) == billed
+
+
+def test_cloud_cost_on_demand_spot_and_multi_gpu():
+    assert cents(cost.cloud_cost_per_run(1800, 2.49, 1, 60)) == 1.25  # 2.49 x 0.5 h = 1.245
+    assert cents(cost.cloud_cost_per_run(61, 3.99, 60, 60)) == 0.13  # 2 minutes at 3.99/h
+    assert cents(cost.cloud_cost_per_run(10, 6.88, 1, 60)) == 0.11  # the 60 s minimum: 0.1147
+    spot = cost.cloud_cost_per_run(1800, 1.41, 1, 60)
+    assert cents(spot) == 0.70 and spot < cost.cloud_cost_per_run(1800, 6.88, 1, 60)
+    # an 8-GPU instance bills all 8 GPUs for a one-GPU job: 55.04/h x 600 s
+    assert cents(cost.cloud_cost_per_run(600, 55.04, 1, 60)) == 9.17
+    assert cents(cost.amortised_cloud_cost(30, 3.6)) == 0.03
+
+
+def test_break_even_runs_per_month_and_payback():
+    be = cost.break_even(
+        3000, 0, 3, electricity_per_run_usd=0.05, cloud_per_run_usd=0.55, seconds_per_run=600
+    )
+    assert be.runs_per_month == pytest.approx((3000 / 36) / 0.50)  # 166.67 runs a month
+    assert be.capacity_runs_per_month == pytest.approx(24 * 3600 * 365 / 12 / 600)  # 4380
+    assert cost.payback_months(3000, 200, 0.05, 0.55) == 30.0
+
+
+def test_cloud_always_cheaper_is_said_plainly():
+    be = cost.break_even(
+        3000, 0, 3, electricity_per_run_usd=0.05, cloud_per_run_usd=0.04, seconds_per_run=600
+    )
+    assert be.runs_per_month is None and "owning never pays off" in be.reason
+    assert cost.payback_months(3000, 100, 0.05, 0.04) is None
+    slow = cost.break_even(3000, 0, 3, 0.05, 0.55, seconds_per_run=36_000)  # 10 h per run
+    assert slow.runs_per_month is None and "more than the machine can do" in slow.reason
+
+
+def test_cumulative_costs_cross_at_payback():
+    build, rent = cost.cumulative_costs(36, 3000, 200, 0.05, 0.55)
+    assert build[0] == 3000 and rent[0] == 0
+    assert build[30] == pytest.approx(rent[30])  # 3000 + 30 x 10 = 30 x 110
+
+
+# ---------------------------------------------------------------- machine profiles
+
+
+def test_profile_from_toml_and_preset(tmp_path):
+    catalog = load_catalog()
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'preset = "rtx4090-workstation"\nlifetime_years = 4\nhours_per_day = 12\n'
+        'residual_usd = 800\ncountry = "Germany"\n'
+    )
+    profile = build_profile(read_toml(path), catalog)
+    assert profile.price_usd == 3200 and profile.power_w == 620 and profile.lifetime_years == 4
+    assert profile.electricity_usd_per_kwh == 0.441 and "Germany" in profile.electricity_source
+    assert profile.assumptions == ()
+
+
+def test_unknown_machine_gets_labelled_assumptions():
+    profile = build_profile({}, load_catalog())
+    assert any("ASSUMED" in a for a in profile.assumptions)
+    assert profile.hours_per_day == 8 and profile.electricity_usd_per_kwh == 0.146
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("lifetime_years = 0\n", "key 'lifetime_years' must be > 0"),
+        ("price_usd = -5\n", "key 'price_usd' must be >= 0"),
+        ("price_usd = 'a lot'\n", "key 'price_usd' must be a number"),
+        ("hours_per_day = 30\n", "key 'hours_per_day' must be <= 24"),
+        ("preset = 'nope'\n", "unknown preset 'nope'"),
+        ("colour = 'red'\n", "unknown key 'colour'"),
+        ("price_usd = 100\nresidual_usd = 200\n", "exceeds the price"),
+        ("price_usd = = 3\n", "TOML syntax error"),
+    ],
+)
+def test_bad_profiles_name_the_key(tmp_path, text, message):
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    with pytest.raises(DataError) as info:
+        build_profile(read_toml(path), load_catalog(), str(path))
+    assert message in str(info.value) and str(path) in str(info.value)
+
+
+def test_toml_syntax_error_gives_line_and_column(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('name = "x"\nprice_usd = = 3\n')
+    with pytest.raises(DataError, match=r"line 2, column"):
+        read_toml(path)
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+def _doc(host, device_name, device_id, seconds, run_id, mfu=0.5, energy=None, dtype="bf16", facts=None):
+    record = {
+        "workload": "vgg16-cifar10",
+        "size": "train",
+        "device": device_id,
+        "dtype": dtype,
+        "status": "ok",
+        "mode": "train",
+        "items_per_step": 64,
+        "run": {"seconds_per_run": seconds, "items_per_run": 500_000, "description": "d"},
+        "mfu_measured": mfu,
+        "energy_j_per_run": energy,
+        "quality": {"valid_run": True},
+    }
+    data = {
+        "environment": {
+            "host": host,
+            "started_at": run_id,
+            "devices": [{"id": device_id, "name": device_name}],
+        },
+        "devices_measured": facts or {},
+        "records": [record],
+        "run_id": run_id,
+    }
+    return ResultsDocument(path=f"{run_id}.json", schema_version_on_disk=2, data=data)
+
+
+def test_measured_offers_and_estimates_from_the_gpu_measurement():
+    catalog = load_catalog()
+    cpu_facts = {"cpu": {"rated_peaks": {"bf16": {"flops": 7.5e11}}}}
+    local = _doc("laptop", "Some CPU", "cpu", 6000.0, "2", energy=3.6e6, facts=cpu_facts)
+    h100 = _doc("cloudbox", "NVIDIA H100 80GB HBM3", "cuda:0", 60.0, "1")
+    machine = build_profile(
+        {"price_usd": 2190, "lifetime_years": 1, "hours_per_day": 6, "electricity_usd_per_kwh": 0.2}, catalog
+    )
+    (comparison,) = compare([h100, local], catalog, machine, local_host="laptop")
+    assert comparison.host == "laptop" and comparison.seconds_per_run == 6000.0
+    # hardware: 2190 / (365 x 6) = $1.00 per hour, x 6000 s; electricity 1 kWh x 0.2
+    assert cents(comparison.local.hardware_usd) == 1.67 and comparison.local.electricity_usd == 0.2
+    lambda_h100 = next(o for o in comparison.offers if o.instance_type == "gpu_1x_h100_sxm5")
+    assert lambda_h100.evidence.method == "measured" and lambda_h100.evidence.seconds_per_run == 60
+    assert cents(lambda_h100.on_demand_usd) == cents(4.29 * 60 / 3600)
+    a100 = next(o for o in comparison.offers if o.instance_type == "gpu_1x_a100")
+    assert a100.evidence.method == "estimated"
+    assert a100.evidence.seconds_per_run == pytest.approx(60 * 989.4 / 312)  # from the H100 run
+    assert "rated bf16 peak" in a100.evidence.basis
+
+
+def test_overhead_bound_cells_are_not_scaled():
+    catalog = load_catalog()
+    local = _doc("laptop", "Some CPU", "cpu", 5.0, "1", mfu=0.01)
+    machine = build_profile({"price_usd": 1000}, catalog)
+    (comparison,) = compare([local], catalog, machine)
+    assert all(o.evidence.method == "not-estimated" for o in comparison.offers)
+    assert comparison.cheapest.startswith("local") and comparison.break_even is None
