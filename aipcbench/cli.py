@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--gpu-watts", type=_positive_float, help="rated GPU power for energy estimates (no NVML)"
     )
+    run.add_argument("--machine", type=Path, metavar="FILE",
+                     help="local machine profile (TOML) for the report's costs")
+    run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
 
     devices = commands.add_parser("devices", help="list the devices aipcbench can run on")
     devices.add_argument(
@@ -123,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--all-offers", action="store_true", help="every offer, not the cheapest per provider and GPU"
     )
+
+    report = commands.add_parser("report", help="one self-contained HTML page from results")
+    report.add_argument("results", nargs="*", type=Path,
+                        help="results files or folders (default: results/ and results/reference/)")
+    _add_machine_flags(report)
+    report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")
+    report.add_argument("--format", choices=("html", "md", "csv", "json"), default="html",
+                        help="html writes the page; md/csv/json print the table")
     return parser
 
 
@@ -203,7 +214,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     writer.finish()
     print(summary_table(records))
     print(f"results: {writer.path}")
+    if not args.no_report:
+        print(f"report: {_report_for_run(writer.path, config.results_dir, catalog, args)}")
     return exit_code_for(records)
+
+
+def _report_for_run(results_path: Path, results_dir: Path, catalog, args) -> Path:
+    """The report of this run, priced with the reference results shipped beside it."""
+    from aipcbench.machine import load_profile
+    from aipcbench.pricing import compare
+    from aipcbench.results import load, load_many
+
+    references, warnings = load_many(sorted((results_dir / "reference").glob("*.json")))
+    for warning in warnings:
+        print(f"aipcbench: warning: {warning}", file=sys.stderr)
+    documents = [*references, load(results_path)]
+    machine = load_profile(args.machine, {"country": args.country}, catalog)
+    comparisons = compare(documents, catalog, machine, documents[-1].environment.get("host"))
+    name = results_path.name.replace("run-", "report-").replace(".json", ".html")
+    # reports/ sits beside results/ (a --results-dir elsewhere keeps its report beside it)
+    return _render(documents, comparisons, machine, results_dir.parent / "reports" / name)
 
 
 def _carbon(catalog, country: str | None):
@@ -338,7 +368,51 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "devices": _cmd_devices, "workloads": _cmd_workloads, "cost": _cmd_cost}
+def report_path(out: Path | None, default_name: str) -> Path:
+    """The report's target: --out (checked) or reports/NAME."""
+    if out is None:
+        return Path("reports") / default_name
+    text = str(out)
+    if "\x00" in text or ".." in out.parts or not out.name or out.name.startswith("."):
+        raise UserInputError(f"--out: refusing the path {text!r} (no '..', NUL or hidden names)")
+    if out.exists() and out.is_dir():
+        raise UserInputError(f"--out: '{out}' is a directory")
+    return out
+
+
+def _render(documents, comparisons, machine, out: Path) -> Path:
+    import datetime as dt
+
+    from aipcbench.report.context import build_context
+    from aipcbench.report.render import write_report
+
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    context = build_context(documents, comparisons, machine, now)
+    try:
+        return write_report(context, out)
+    except OSError as exc:
+        raise UserInputError(f"--out: cannot write '{out}': {exc.strerror}") from None
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    documents, _, machine, comparisons = _machine_and_comparisons(args)
+    if args.format != "html":
+        import datetime as dt
+
+        from aipcbench.report.context import build_context
+        from aipcbench.report.plain import render_plain
+
+        context = build_context(documents, comparisons, machine,
+                                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        print(render_plain(context, args.format), end="")
+        return 0
+    out = report_path(args.out, "aipcbench-report.html")
+    print(f"report: {_render(documents, comparisons, machine, out)}")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "devices": _cmd_devices, "workloads": _cmd_workloads,
+            "cost": _cmd_cost, "report": _cmd_report}
 
 
 def _raise_interrupt(signum, frame):

@@ -176,24 +176,16 @@ def estimate(source: _Measured, target: DeviceSpec | None) -> Evidence:
     return Evidence(source.seconds / ratio, "estimated", basis)
 
 
-def _evidence(
-    offer: CloudOffer,
-    key: tuple[str, str, str],
-    measured: list[_Measured],
-    local: _Measured,
-    catalog: Catalog,
-) -> Evidence:
-    same_hardware = [m for m in measured if m.key == key and m.spec and m.spec.key == offer.accelerator]
+def _evidence(offer: CloudOffer, same_cell: dict[str, list[_Measured]], source: _Measured,
+              catalog: Catalog) -> Evidence:
+    """Measured on the offer's accelerator if any results say so, else estimated from
+    ``source`` (the fastest measured GPU for the cell, or the local device)."""
+    same_hardware = same_cell.get(offer.accelerator)
     if same_hardware:
         seconds = statistics.median(m.seconds for m in same_hardware)
         hosts = sorted({m.host for m in same_hardware})
-        return Evidence(
-            seconds,
-            "measured",
-            f"median of {len(same_hardware)} run(s) on {offer.accelerator} ({', '.join(hosts)})",
-        )
-    gpu_sources = [m for m in measured if m.key == key and m.spec is not None]
-    source = min(gpu_sources, key=lambda m: m.seconds) if gpu_sources else local
+        return Evidence(seconds, "measured",
+                        f"median of {len(same_hardware)} run(s) on {offer.accelerator} ({', '.join(hosts)})")
     return estimate(source, catalog.spec(offer.accelerator))
 
 
@@ -249,8 +241,15 @@ def compare(
     hardware_per_hour = cost.hardware_usd_per_hour(
         machine.price_usd, machine.residual_usd, machine.lifetime_years, machine.hours_per_day
     )
+    by_cell: dict[tuple[str, str, str], dict[str, list[_Measured]]] = {}
+    for m in measured:
+        if m.spec is not None:
+            by_cell.setdefault(m.key, {}).setdefault(m.spec.key, []).append(m)
     comparisons = []
     for key, local in local_cells.items():
+        same_cell = by_cell.get(key, {})
+        gpu_sources = [m for group in same_cell.values() for m in group]
+        source = min(gpu_sources, key=lambda m: m.seconds) if gpu_sources else local
         record = local.record
         seconds = local.seconds
         local_cost = cost.local_cost_per_run(
@@ -259,7 +258,7 @@ def compare(
         offers = tuple(
             sorted(
                 (
-                    _offer_cost(o, _evidence(o, key, measured, local, catalog), startup_s)
+                    _offer_cost(o, _evidence(o, same_cell, source, catalog), startup_s)
                     for o in catalog.cloud_offers
                 ),
                 key=lambda c: (c.on_demand_usd is None, c.on_demand_usd or 0.0),

@@ -70,6 +70,13 @@ def quality(loss_initial: float | None, loss_start: float | None, loss_end: floa
     }
 
 
+def _meter(kind: str, probe: dict[str, Any], nvml: Any, handle: Any):
+    """The best energy meter for the device, with the parent's rated-power fallback."""
+    return select_meter(kind, rated_w=probe.get("rated_w"),
+                        rated_basis=probe.get("rated_basis", ""),
+                        logical_cores=probe.get("logical_cores"), nvml=nvml, nvml_handle=handle)
+
+
 def _count_flops(step) -> tuple[int | None, str]:
     """FLOPs of one more step, counted outside the timed window (counting slows the step)."""
     try:
@@ -140,14 +147,7 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
     def read_start_loss() -> None:
         losses["start"] = prepared.evaluate_loss()
 
-    meter, energy_notes = select_meter(
-        kind,
-        rated_w=probe.get("rated_w"),
-        rated_basis=probe.get("rated_basis", ""),
-        logical_cores=probe.get("logical_cores"),
-        nvml=nvml,
-        nvml_handle=handle,
-    )
+    meter, energy_notes = _meter(kind, probe, nvml, handle)
     measurement = measure(
         prepared.step,
         sync,
@@ -213,14 +213,7 @@ def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
     if kind == "cuda":
         nvml, handle, nvml_note = open_device(device.get("index", 0), probe.get("uuid"))
     # Idle first, while nothing of ours has touched the device.
-    meter, notes = select_meter(
-        kind,
-        rated_w=probe.get("rated_w"),
-        rated_basis=probe.get("rated_basis", ""),
-        logical_cores=probe.get("logical_cores"),
-        nvml=nvml,
-        nvml_handle=handle,
-    )
+    meter, notes = _meter(kind, probe, nvml, handle)
     if meter is None or meter.method == "estimate-tdp":
         facts["idle_power_w"], facts["idle_power_method"] = None, None
         facts["idle_note"] = "idle power needs a sensor (NVML or RAPL); none here"

@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup-env.sh
-.venv/bin/ruff check aipcbench workloads tests scripts
+.venv/bin/ruff check aipcbench workloads tests scripts benchmarks
 exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,83 @@
+"""Lay the context out as one self-contained HTML page.
+
+- jinja2 with autoescaping on for every template: strings from results and catalogs are text;
+- plotly.js embedded once, inline: the page opens offline (no CDN);
+- the figures travel as JSON inside ``<script type="application/json">`` with ``<``, ``>``,
+  ``&`` and the JavaScript line separators escaped, so no string can end the element early;
+- written to a temp file and renamed over the target: a half-written page never replaces one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from aipcbench.atomic import write_text_atomic
+from aipcbench.costtable import duration, usd
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
+
+
+def json_for_script(data: Any) -> str:
+    """JSON that is inert inside a <script> element (no tag can be closed or opened)."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False, default=str)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return _SCRIPT_END.sub(r"<\\/\1", get_plotlyjs())
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _si(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}".strip()
+
+
+def _bytes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    for scale, unit in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if value >= scale:
+            return f"{value / scale:.1f} {unit}"
+    return f"{value:.0f} B"
+
+
+def _wh(joules: float | None) -> str:
+    return "–" if joules is None else (f"{joules / 3600:.3g} Wh" if joules >= 36 else f"{joules:.3g} J")
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters.update(usd=lambda v: "–" if v is None else usd(v), dur=duration, pct=_pct,
+                       si=_si, bytes=_bytes, wh=_wh)
+    return env
+
+
+def render_html(context: dict[str, Any]) -> str:
+    template = environment().get_template("report.html.j2")
+    return template.render(ctx=context, data_json=json_for_script({"figures": context["figures"]}),
+                           plotly_js=plotly_js())
+
+
+def write_report(context: dict[str, Any], out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out, render_html(context))
+    return out

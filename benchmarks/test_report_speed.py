@@ -1,0 +1,37 @@
+"""Rendering a report from 10,000 records (target: under 5 s on a 2-core CPU)."""
+
+import copy
+
+from aipcbench.catalog import load_catalog
+from aipcbench.machine import build_profile
+from aipcbench.pricing import compare
+from aipcbench.report.context import build_context
+from aipcbench.report.render import render_html
+from aipcbench.results import ResultsDocument, load
+from tests.conftest import DATA
+
+
+def ten_thousand_records() -> list[ResultsDocument]:
+    base = load(DATA / "results-v2.json")
+    documents = []
+    for index in range(1000):  # 1,000 files x 10 records
+        data = copy.deepcopy(base.data)
+        data["run_id"] = f"bench-{index}"
+        data["environment"]["host"] = f"host-{index % 20}"
+        documents.append(ResultsDocument(path=f"bench-{index}.json", schema_version_on_disk=2,
+                                         data=data))
+    return documents
+
+
+def test_render_10k_records(benchmark):
+    documents = ten_thousand_records()
+    catalog = load_catalog()
+    machine = build_profile({"price_usd": 3000}, catalog)
+
+    def render():
+        comparisons = compare(documents, catalog, machine)
+        return render_html(build_context(documents, comparisons, machine, "bench"))
+
+    page = benchmark.pedantic(render, rounds=3, iterations=1)
+    assert sum(len(d.records) for d in documents) == 10_000
+    assert len(page) > 1_000_000

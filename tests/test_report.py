@@ -1,0 +1,173 @@
+"""The report: numbers in the page match the cost and results code; strings stay text."""
+
+import html
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from aipcbench import cost
+from aipcbench.catalog import load_catalog
+from aipcbench.machine import build_profile
+from aipcbench.pricing import compare
+from aipcbench.report.browser import chromium_path, open_report
+from aipcbench.report.context import build_context
+from aipcbench.report.render import json_for_script, render_html, write_report
+from aipcbench.results import load
+from tests.conftest import DATA
+
+HOSTILE = ["</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
+
+
+def _inputs(extra=()):
+    documents = [load(DATA / "results-v2-fixture-h100.json"), load(DATA / "results-v2.json"),
+                 *extra]
+    catalog = load_catalog()
+    machine = build_profile({"price_usd": 3200, "lifetime_years": 3, "hours_per_day": 8,
+                             "electricity_usd_per_kwh": 0.2}, catalog)
+    return documents, catalog, machine, compare(documents, catalog, machine)
+
+
+def _embedded(page: str) -> dict:
+    match = re.search(r'<script type="application/json" id="aipcbench-data">(.*?)</script>', page,
+                      re.S)
+    return json.loads(match.group(1))
+
+
+def test_page_data_matches_the_cost_and_results_code():
+    documents, catalog, machine, comparisons = _inputs()
+    context = build_context(documents, comparisons, machine, "now")
+    page = render_html(context)
+    figures = _embedded(page)["figures"]
+    vgg = next(c for c in comparisons if c.label == "vgg16-cifar10:train fp32")
+    local_record = next(r for r in documents[1].records if r["cell"] == "vgg16-cifar10:train@cpu/fp32")
+    # local cost recomputed from the formulas and the record
+    per_hour = cost.hardware_usd_per_hour(3200, 0, 3, 8)
+    expected = cost.local_cost_per_run(local_record["run"]["seconds_per_run"],
+                                       local_record["energy_j_per_run"], per_hour, 0.2)
+    assert vgg.local.total_usd == pytest.approx(expected.total_usd)
+    cost_fig = figures["cost"]
+    hardware = cost_fig["data"][0]
+    index = hardware["x"][0].index("vgg16-cifar10:train fp32")
+    assert hardware["y"][index] == pytest.approx(expected.hardware_usd)
+    # the H100 offers are measured from the second host's file
+    lambda_h100 = next(o for o in vgg.offers if o.instance_type == "gpu_1x_h100_sxm5")
+    fixture_record = next(r for r in documents[0].records if r["cell"] == "vgg16-cifar10:train@cuda:0/fp32")
+    assert lambda_h100.evidence.method == "measured"
+    assert lambda_h100.on_demand_usd == pytest.approx(cost.cloud_cost_per_run(
+        fixture_record["run"]["seconds_per_run"], 4.29, 60, 60))
+    # throughput chart carries the recorded throughput of every ok record, per host
+    traces = {t["name"]: t for t in figures["throughput"]["data"]}
+    cpu_trace = traces["golden-host cpu"]
+    assert cpu_trace["y"][cpu_trace["x"].index("vgg16-cifar10:train fp32")] == pytest.approx(
+        local_record["throughput"]["items_per_s"])
+    assert "fixture-h100-box cuda:0" in traces  # many machines, grouped by host and device
+    # the headline names the cheapest option
+    assert "Headline: the cheapest way to do one run" in page
+    headline = next(h for h in context["headline"] if h["cell"] == "vgg16-cifar10:train fp32")
+    assert headline["cheapest_usd"] == pytest.approx(min(vgg.local.total_usd, vgg.offers[0].on_demand_usd))
+
+
+def test_same_cell_measured_twice_is_shown_twice():
+    documents, catalog, machine, _ = _inputs()
+    twice = documents + [load(DATA / "results-v2.json")]
+    context = build_context(twice, compare(twice, catalog, machine), machine, "now")
+    cells = [r for r in context["records"] if r["workload"] == "mlp" and r["size"] == "tiny"]
+    assert len(cells) == 2
+
+
+def test_hostile_strings_are_only_ever_escaped(tmp_path):
+    documents, catalog, machine, _ = _inputs()
+    doc = documents[1]
+    doc.data["environment"]["host"] = HOSTILE[0]
+    doc.data["environment"]["devices"][0]["name"] = HOSTILE[1]
+    doc.records[0]["reason"] = HOSTILE[1]
+    doc.records[0]["status"] = "failed"
+    doc.records[1]["data_note"] = HOSTILE[0]
+    comparisons = compare(documents, catalog, machine)
+    page = render_html(build_context(documents, comparisons, machine, HOSTILE[0]))
+    assert page.count("<script") == 3  # plotly.js, the JSON data, the drawing code
+    assert len(re.findall(r"</script>", page)) == 3
+    for text in HOSTILE:
+        assert text not in page
+    assert html.escape(HOSTILE[1]) in page  # shown as text in the tables
+    data = _embedded(page)  # and the JSON still parses back to the same strings
+    assert any(HOSTILE[0] in json.dumps(t) for t in data["figures"]["throughput"]["data"])
+
+
+def test_json_for_script_cannot_break_out():
+    text = json_for_script({"a": "</script><!-- \u2028 &"})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == {"a": "</script><!-- \u2028 &"}
+
+
+def test_report_is_written_atomically(tmp_path, monkeypatch):
+    documents, catalog, machine, comparisons = _inputs()
+    context = build_context(documents, comparisons, machine, "now")
+    out = tmp_path / "report.html"
+    out.write_text("previous report")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed mid-way")
+
+    monkeypatch.setattr("aipcbench.report.render.render_html", broken)
+    with pytest.raises(RuntimeError):
+        write_report(context, out)
+    assert out.read_text() == "previous report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_report_cli_plain_formats_and_bad_files(cli, tmp_path):
+    bad = tmp_path / "truncated.json"
+    bad.write_text('{"format": "aipcbench-results", "schema_version": 2, "rec')
+    code, out, err = cli("report", str(DATA / "results-v2.json"), str(bad), "--format", "md")
+    assert code == 0
+    assert "warning: skipped" in err and "truncated.json" in err
+    assert out.startswith("| host | device | workload |") and "vgg16-cifar10" in out
+    code, out, err = cli("report", str(DATA / "results-v2.json"), "--format", "csv")
+    assert out.splitlines()[0].startswith("host,device,workload")
+    code, out, err = cli("report", str(bad))
+    assert code == 2 and "no usable results files" in err and err.count("\n") == 2
+
+
+@pytest.mark.parametrize("out", ["../../x.html", "reports/\x00.html", ".hidden.html"])
+def test_report_refuses_dangerous_output_names(cli, out):
+    code, _, err = cli("report", str(DATA / "results-v2.json"), "--out", out)
+    assert code == 2 and "--out: refusing" in err
+
+
+def test_report_runs_without_torch(tmp_path):
+    """The report side imports no torch: block it and render."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ImportError('torch is blocked in this test')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from aipcbench.cli import main\n"
+        f"sys.exit(main(['report', {str(DATA / 'results-v2.json')!r}, '--out', "
+        f"{str(tmp_path / 'r.html')!r}]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "r.html").stat().st_size > 1_000_000  # plotly.js is inside
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_page_in_a_real_browser(tmp_path):
+    pytest.importorskip("playwright.sync_api")
+    documents, catalog, machine, comparisons = _inputs()
+    context = build_context(documents, comparisons, machine, "now")
+    page_path = write_report(context, tmp_path / "report.html")
+    expected_charts = sum(1 for f in context["figures"].values() if f["data"])
+    with open_report(page_path) as (page, errors):
+        assert page.evaluate("document.body.dataset.chartsDrawn") == str(len(context["figures"]))
+        assert page.locator(".js-plotly-plot").count() == expected_charts
+        assert page.locator("#headline h2").inner_text().startswith("Headline")
+        assert page.locator("#headline tbody tr").count() == len(context["headline"])
+        page.screenshot(path=str(tmp_path / "report.png"))
+    assert errors == []
+    assert (tmp_path / "report.png").stat().st_size > 10_000
