@@ -102,9 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--gpu-watts", type=_positive_float, help="rated GPU power for energy estimates (no NVML)"
     )
-    run.add_argument("--machine", type=Path, metavar="FILE",
-                     help="local machine profile (TOML) for the report's costs")
+    run.add_argument(
+        "--machine", type=Path, metavar="FILE", help="local machine profile (TOML) for the report's costs"
+    )
     run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
+    scale = run.add_mutually_exclusive_group()
+    scale.add_argument(
+        "--nproc-per-node",
+        type=int,
+        metavar="N",
+        help="data-parallel training with N ranks per node under torchrun",
+    )
+    scale.add_argument(
+        "--ddp-sweep", metavar="N,N,...", help="the same cells at several world sizes, e.g. 1,2,4"
+    )
+    run.add_argument("--nnodes", help="torchrun --nnodes (several machines)")
+    run.add_argument("--node-rank", help="torchrun --node-rank")
+    run.add_argument("--rdzv-endpoint", help="torchrun --rdzv-endpoint HOST:PORT")
 
     devices = commands.add_parser("devices", help="list the devices aipcbench can run on")
     devices.add_argument(
@@ -128,12 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     report = commands.add_parser("report", help="one self-contained HTML page from results")
-    report.add_argument("results", nargs="*", type=Path,
-                        help="results files or folders (default: results/ and results/reference/)")
+    report.add_argument(
+        "results",
+        nargs="*",
+        type=Path,
+        help="results files or folders (default: results/ and results/reference/)",
+    )
     _add_machine_flags(report)
     report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")
-    report.add_argument("--format", choices=("html", "md", "csv", "json"), default="html",
-                        help="html writes the page; md/csv/json print the table")
+    report.add_argument(
+        "--format",
+        choices=("html", "md", "csv", "json"),
+        default="html",
+        help="html writes the page; md/csv/json print the table",
+    )
     return parser
 
 
@@ -147,11 +169,9 @@ def _run_config(args: argparse.Namespace, inventory) -> Any:
     )
     for device in devices:
         inventory.get(device)  # raises the one-line error for an unknown device
-    chosen = (
-        parse_workloads(args.workloads)
-        if args.workloads
-        else tuple((name, None) for name in workloads.DEFAULT_WORKLOADS)
-    )
+    world_sizes, torchrun_args = _scale_out(args)
+    defaults = workloads.DDP_WORKLOADS if world_sizes else workloads.DEFAULT_WORKLOADS
+    chosen = parse_workloads(args.workloads) if args.workloads else tuple((name, None) for name in defaults)
     for name, size in chosen:
         spec = workloads.get(name)
         if size is not None and size not in spec.sizes:
@@ -181,7 +201,43 @@ def _run_config(args: argparse.Namespace, inventory) -> Any:
         plugins=tuple(args.plugin),
         seed=args.seed,
         options={"channels_last": args.channels_last},
+        world_sizes=world_sizes,
+        torchrun_args=torchrun_args,
     )
+
+
+def _scale_out(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """World sizes to run and the torchrun arguments for several machines."""
+    from aipcbench.config import split_list
+
+    if args.nproc_per_node is not None:
+        sizes: tuple[int, ...] = (args.nproc_per_node,)
+        flag = "--nproc-per-node"
+    elif args.ddp_sweep:
+        flag = "--ddp-sweep"
+        try:
+            sizes = tuple(int(item) for item in split_list(flag, args.ddp_sweep))
+        except ValueError:
+            raise UserInputError(
+                f"{flag}: expected whole numbers like 1,2,4, got '{args.ddp_sweep}'"
+            ) from None
+    else:
+        if args.nnodes or args.node_rank or args.rdzv_endpoint:
+            raise UserInputError("--nnodes/--node-rank/--rdzv-endpoint need --nproc-per-node")
+        return (), ()
+    if any(size < 1 for size in sizes):
+        raise UserInputError(f"{flag}: must be at least 1, got {min(sizes)}")
+    launch: list[str] = []
+    if args.nnodes or args.rdzv_endpoint:
+        if not args.rdzv_endpoint:
+            raise UserInputError("--nnodes: several machines need --rdzv-endpoint HOST:PORT")
+        launch += [
+            f"--nnodes={args.nnodes or 1}",
+            f"--node-rank={args.node_rank or 0}",
+            "--rdzv-backend=c10d",
+            f"--rdzv-endpoint={args.rdzv_endpoint}",
+        ]
+    return sizes, tuple(launch)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -402,8 +458,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from aipcbench.report.context import build_context
         from aipcbench.report.plain import render_plain
 
-        context = build_context(documents, comparisons, machine,
-                                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        context = build_context(
+            documents, comparisons, machine, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        )
         print(render_plain(context, args.format), end="")
         return 0
     out = report_path(args.out, "aipcbench-report.html")
@@ -411,8 +468,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "devices": _cmd_devices, "workloads": _cmd_workloads,
-            "cost": _cmd_cost, "report": _cmd_report}
+COMMANDS = {
+    "run": _cmd_run,
+    "devices": _cmd_devices,
+    "workloads": _cmd_workloads,
+    "cost": _cmd_cost,
+    "report": _cmd_report,
+}
 
 
 def _raise_interrupt(signum, frame):

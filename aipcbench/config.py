@@ -21,11 +21,13 @@ class Cell:
     device: str
     dtype: str
     compile: bool = False
+    nproc: int = 0  # 0: one plain process; N >= 1: N data-parallel ranks under torchrun
 
     @property
     def label(self) -> str:
         suffix = "+compile" if self.compile else ""
-        return f"{self.workload}:{self.size}@{self.device}/{self.dtype}{suffix}"
+        ranks = f" x{self.nproc} ranks" if self.nproc else ""
+        return f"{self.workload}:{self.size}@{self.device}/{self.dtype}{suffix}{ranks}"
 
     def identity(self) -> dict[str, Any]:
         return {"cell": self.label, **asdict(self)}
@@ -45,6 +47,8 @@ class RunConfig:
     plugins: tuple[str, ...] = ()
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)  # workload options (channels_last)
+    world_sizes: tuple[int, ...] = ()  # data-parallel ranks per node; () = plain processes
+    torchrun_args: tuple[str, ...] = ()  # --nnodes/--node-rank/--rdzv-endpoint pass-through
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

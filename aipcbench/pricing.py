@@ -176,16 +176,20 @@ def estimate(source: _Measured, target: DeviceSpec | None) -> Evidence:
     return Evidence(source.seconds / ratio, "estimated", basis)
 
 
-def _evidence(offer: CloudOffer, same_cell: dict[str, list[_Measured]], source: _Measured,
-              catalog: Catalog) -> Evidence:
+def _evidence(
+    offer: CloudOffer, same_cell: dict[str, list[_Measured]], source: _Measured, catalog: Catalog
+) -> Evidence:
     """Measured on the offer's accelerator if any results say so, else estimated from
     ``source`` (the fastest measured GPU for the cell, or the local device)."""
     same_hardware = same_cell.get(offer.accelerator)
     if same_hardware:
         seconds = statistics.median(m.seconds for m in same_hardware)
         hosts = sorted({m.host for m in same_hardware})
-        return Evidence(seconds, "measured",
-                        f"median of {len(same_hardware)} run(s) on {offer.accelerator} ({', '.join(hosts)})")
+        return Evidence(
+            seconds,
+            "measured",
+            f"median of {len(same_hardware)} run(s) on {offer.accelerator} ({', '.join(hosts)})",
+        )
     return estimate(source, catalog.spec(offer.accelerator))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from aipcbench import distributed
 from aipcbench.config import Cell, RunConfig
 from aipcbench.derive import derive
 from aipcbench.errors import Interrupted
@@ -42,16 +44,55 @@ def plan_cells(config: RunConfig, sizes_of: dict[str, tuple[str, ...]]) -> list[
         for name, size in config.workloads:
             for chosen in (size,) if size else sizes_of[name]:
                 for dtype in config.dtypes:
-                    cells.append(Cell(name, chosen, device, dtype, config.compile))
+                    for nproc in config.world_sizes or (0,):
+                        cells.append(Cell(name, chosen, device, dtype, config.compile, nproc))
     return cells
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc walk; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
 def _kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL the child's whole process group, so no grandchild outlives the cell."""
+    """SIGKILL the child's process group and every descendant, so nothing outlives the cell.
+
+    torchrun starts each rank in a session of its own, so the group alone is not enough.
+    """
+    victims = _descendants(process.pid)
+    own_group = os.getpgrp()
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    for pid in victims:
+        try:
+            group = os.getpgid(pid)
+            if group != own_group:
+                os.killpg(group, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -65,6 +106,36 @@ def _last_line(path: Path) -> str:
         return ""
     lines = [line for line in lines if line]
     return lines[-1][:300] if lines else ""
+
+
+def _rank_failure(result_path: Path, log_path: Path) -> str:
+    """Which data-parallel rank failed first and why.
+
+    torchrun's "Root Cause" names the first rank to fail (the others then fail on closed
+    connections); that rank's own error file, if it wrote one, says why in its own words.
+    """
+    errors = {}
+    for error_file in result_path.parent.glob(result_path.name + ".rank*.err"):
+        errors[error_file.name.rsplit(".rank", 1)[1].split(".")[0]] = error_file.read_text(errors="replace")[
+            :250
+        ]
+    try:
+        log = log_path.read_text(errors="replace")
+    except OSError:
+        log = ""
+    root = log[log.find("Root Cause") :] if "Root Cause" in log else ""
+    match = re.search(r"rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", root, re.S)
+    if match is not None:
+        rank, code = match.group(1), int(match.group(2))
+        if rank in errors:
+            return f"rank {rank} failed: {errors[rank]}"
+        if code < 0 and -code in {s.value for s in signal.Signals}:
+            return f"rank {rank} failed: killed by {signal.Signals(-code).name}"
+        return f"rank {rank} failed: exit code {code}"
+    if errors:
+        rank = sorted(errors)[0]
+        return f"rank {rank} failed: {errors[rank]}"
+    return ""
 
 
 def _signal_outcome(returncode: int, log: Path) -> tuple[str, str]:
@@ -89,6 +160,24 @@ class ChildOutcome:
     wall_s: float
 
 
+def worker_command(spec: dict[str, Any], spec_path: Path, result_path: Path) -> list[str]:
+    """``python -m aipcbench.worker``, or the same module under torchrun for N ranks."""
+    worker = ["-m", "aipcbench.worker", str(spec_path), str(result_path)]
+    nproc = spec.get("cell", {}).get("nproc", 0)
+    if not nproc:
+        return [sys.executable, *worker]
+    launch = list(spec.get("torchrun_args") or ["--standalone"])
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        *launch,
+        f"--nproc-per-node={nproc}",
+        "--max-restarts=0",
+        *worker,
+    ]
+
+
 def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None = None) -> ChildOutcome:
     """Run ``python -m aipcbench.worker`` on ``spec`` in its own process session.
 
@@ -102,7 +191,7 @@ def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None 
         started = time.monotonic()
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "aipcbench.worker", str(spec_path), str(result_path)],
+                worker_command(spec, spec_path, result_path),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -132,6 +221,9 @@ def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None 
                 return ChildOutcome(json.loads(result_path.read_text()), "ok", "", wall)
             except ValueError:
                 pass
+        rank_failure = _rank_failure(result_path, log_path)
+        if rank_failure:
+            return ChildOutcome(None, "failed", rank_failure, wall)
         if process.returncode < 0:
             status, reason = _signal_outcome(process.returncode, log_path)
             return ChildOutcome(None, status, reason, wall)
@@ -150,6 +242,7 @@ def cell_spec(cell: Cell, config: RunConfig, probe: dict[str, Any]) -> dict[str,
         "seed": config.seed,
         "options": config.options,
         "probe": probe,
+        "torchrun_args": list(config.torchrun_args),
     }
 
 
@@ -183,10 +276,31 @@ def run_suite(
         progress.start(cell.label)
         record = run_cell(cell, config, progress, facts.get("probe"))
         record.update(derive(record, facts, carbon))
+        _add_scaling_efficiency(record, records)
         writer.add(record)
         records.append(record)
         progress.finish(record["status"], record.get("reason", ""))
     return records
+
+
+def _add_scaling_efficiency(record: dict[str, Any], earlier: list[dict[str, Any]]) -> None:
+    """throughput(N) / (N x throughput(1)), against the world-size-1 cell of the same run."""
+    size = record.get("world_size")
+    if not size or record.get("status") != "ok":
+        return
+    same = ("workload", "size", "device", "dtype")
+    for base in earlier:
+        if (
+            base.get("world_size") == 1
+            and base.get("status") == "ok"
+            and all(base.get(k) == record.get(k) for k in same)
+        ):
+            one = base["throughput"]["items_per_s"]
+            record["scaling_efficiency"] = distributed.scaling_efficiency(
+                record["throughput"]["items_per_s"], size, one
+            )
+            record["scaling_baseline_items_per_s"] = one
+            return
 
 
 def probe_device(

@@ -9,12 +9,14 @@ atomically to RECORD.json; if it dies before that, the parent records why.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
+from aipcbench import distributed
 from aipcbench.atomic import write_text_atomic
 from aipcbench.config import Cell
 from aipcbench.probes import flops as flops_probe
@@ -27,11 +29,12 @@ from aipcbench.stats import Summary
 from aipcbench.timing import Measurement, TimingPolicy, measure
 
 
-def summarise(prepared: Any, measurement: Measurement) -> dict[str, Any]:
+def summarise(prepared: Any, measurement: Measurement, items_per_step: int | None = None) -> dict[str, Any]:
     """Step-time statistics, throughput and the extrapolated time per run."""
+    items_per_step = items_per_step or prepared.items_per_step
     summary = Summary.from_samples(list(measurement.samples_s))
-    items_per_s = prepared.items_per_step / summary.median if summary.median > 0 else None
-    total_items = prepared.items_per_step * summary.n
+    items_per_s = items_per_step / summary.median if summary.median > 0 else None
+    total_items = items_per_step * summary.n
     items_per_s_mean = total_items / measurement.window_s if measurement.window_s > 0 else None
     seconds_per_run = prepared.run.items_per_run / items_per_s if items_per_s else None
     return {
@@ -70,11 +73,100 @@ def quality(loss_initial: float | None, loss_start: float | None, loss_end: floa
     }
 
 
+def _ddp_record(
+    record,
+    rank,
+    prepared,
+    measurement,
+    warmup_s,
+    spec,
+    energy,
+    memory_figures,
+    losses,
+    flops_per_step,
+    flops_note,
+    started,
+    setup_s,
+    first_step_s,
+    device_id,
+):
+    """Gather every rank's figures on rank 0 and aggregate them (rules in ``distributed``)."""
+    mine = {
+        "rank": rank.rank,
+        "device": device_id,
+        "samples_s": list(measurement.samples_s),
+        "window_s": measurement.window_s,
+        "warmup_samples_s": warmup_s,
+        "energy": {"joules": energy.joules, "method": energy.method, "device": device_id, "note": energy.note}
+        if energy
+        else {"joules": None, "method": None, "device": device_id},
+        "memory": memory_figures,
+        "losses": losses,
+    }
+    everyone = distributed.gather(mine)
+    if rank.rank != 0:
+        return None
+    per_rank = [r["samples_s"] for r in everyone]
+    slowest = distributed.slowest_per_step(per_rank)
+    window = max(r["window_s"] for r in everyone)
+    aggregated = Measurement(tuple(slowest), (), window, "agreed-step-count")
+    global_items = prepared.items_per_step * rank.world_size
+    joules, method = distributed.total_energy([r["energy"] for r in everyone])
+    record.update(
+        world_size=rank.world_size,
+        backend=rank.backend,
+        mode=prepared.mode,
+        items_per_step=global_items,
+        items_per_rank_step=prepared.items_per_step,
+        item_unit=prepared.item_unit,
+        data_source=prepared.data_source,
+        data_note=prepared.data_note,
+        weights_source=prepared.weights_source,
+        parameters=prepared.parameters,
+        details=prepared.details,
+        timing={
+            "policy": spec["policy"],
+            "setup_s": setup_s,
+            "first_step_s": first_step_s,
+            "warmup_samples_s": warmup_s,
+            "samples_s": slowest,
+            "window_s": window,
+            "stopped_by": "agreed-step-count",
+            "per_rank_samples_s": per_rank,
+            "aggregation": "step time = slowest rank's; throughput = global items / it",
+        },
+        **summarise(prepared, aggregated, items_per_step=global_items),
+        quality=quality(*losses),
+        metrics={},
+        flops_per_step=flops_per_step * rank.world_size if flops_per_step is not None else None,
+        flops_method=flops_note + " (one rank's count x world size)",
+        peak_memory_bytes=max((r["memory"].get("peak_memory_bytes") or 0) for r in everyone),
+        peak_memory_method=everyone[0]["memory"].get("peak_memory_method"),
+        peak_memory_per_rank=[{"rank": r["rank"], "device": r["device"], **r["memory"]} for r in everyone],
+        energy_window_j=joules,
+        energy_window_s=window,
+        energy_method=method,
+        energy_note="summed over devices (whole-device sensors once per device)",
+        throttle_reasons=None,
+        throttled=None,
+        throttle_note="",
+    )
+    if not record["quality"]["valid_run"]:
+        record["reason"] = "loss did not fall: cost per run is not a valid run"
+    record["wall_s"] = time.perf_counter() - started
+    return record
+
+
 def _meter(kind: str, probe: dict[str, Any], nvml: Any, handle: Any):
     """The best energy meter for the device, with the parent's rated-power fallback."""
-    return select_meter(kind, rated_w=probe.get("rated_w"),
-                        rated_basis=probe.get("rated_basis", ""),
-                        logical_cores=probe.get("logical_cores"), nvml=nvml, nvml_handle=handle)
+    return select_meter(
+        kind,
+        rated_w=probe.get("rated_w"),
+        rated_basis=probe.get("rated_basis", ""),
+        logical_cores=probe.get("logical_cores"),
+        nvml=nvml,
+        nvml_handle=handle,
+    )
 
 
 def _count_flops(step) -> tuple[int | None, str]:
@@ -104,31 +196,36 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
     """Prepare, warm up, time and summarise one cell; returns the complete record."""
     import workloads
     from aipcbench.devices import synchronizer
-    from workloads.base import PrepareContext
+    from workloads.base import PrepareContext, Unsupported
 
     cell = Cell(**spec["cell"])
     workloads.load_plugins(spec.get("plugins", []))
     workload = workloads.get(cell.workload)
     policy = TimingPolicy(**spec["policy"])
+    kind = cell.device.split(":")[0]
+    rank = distributed.from_env(kind)
+    device_id = f"cuda:{rank.local_rank}" if rank and kind == "cuda" else cell.device
+    if rank is not None and not workload.trainable:
+        raise Unsupported("data-parallel runs need a training workload")
     ctx = PrepareContext(
-        device_id=cell.device,
+        device_id=device_id,
         dtype=cell.dtype,
         size=cell.size,
         quick=spec.get("quick", False),
         compile=cell.compile,
         data_dir=Path(spec["data_dir"]) if spec.get("data_dir") else None,
-        seed=spec.get("seed", 0),
+        seed=spec.get("seed", 0) + (rank.rank if rank else 0),  # each rank its own data shard
         options=spec.get("options", {}),
     )
     record: dict[str, Any] = {**cell.identity(), "status": "ok", "reason": ""}
     probe = spec.get("probe", {})
-    kind = cell.device.split(":")[0]
     nvml, handle, nvml_note = (None, None, "")
     if kind == "cuda":
-        nvml, handle, nvml_note = open_device(probe.get("index", 0), probe.get("uuid"))
-    memory = MemoryProbe(cell.device, nvml, handle)
+        index = rank.local_rank if rank else probe.get("index", 0)
+        nvml, handle, nvml_note = open_device(index, None if rank else probe.get("uuid"))
+    memory = MemoryProbe(device_id, nvml, handle)
     started = time.perf_counter()
-    sync = synchronizer(cell.device)
+    sync = synchronizer(device_id)
     memory.begin()
     prepared = workload.prepare(ctx)
     sync()
@@ -147,6 +244,13 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
     def read_start_loss() -> None:
         losses["start"] = prepared.evaluate_loss()
 
+    warmup_s: list[float] = []
+    if rank is not None:  # ranks must agree on the number of steps before timing
+        warmup_s = distributed.warm_up(prepared.step, sync, policy.warmup_steps)
+        steps = distributed.agreed_steps(distributed.median(warmup_s), policy)
+        policy = TimingPolicy(
+            warmup_steps=0, min_steps=steps, min_time_s=0.0, max_time_s=float("inf"), max_steps=steps
+        )
     meter, energy_notes = _meter(kind, probe, nvml, handle)
     measurement = measure(
         prepared.step,
@@ -160,6 +264,24 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
     loss_end = prepared.evaluate_loss() if prepared.evaluate_loss else None
     flops_per_step, flops_note = _count_flops(prepared.step)
     energy = meter.reading if meter is not None else None
+    if rank is not None:
+        return _ddp_record(
+            record,
+            rank,
+            prepared,
+            measurement,
+            warmup_s,
+            spec,
+            energy,
+            memory_figures,
+            (loss_initial, losses.get("start"), loss_end),
+            flops_per_step,
+            flops_note,
+            started,
+            setup_s,
+            first_step_s,
+            device_id,
+        )
 
     record.update(
         mode=prepared.mode,
@@ -247,6 +369,7 @@ def main(argv: list[str]) -> int:
     if spec.get("mode") == "device":
         write_text_atomic(record_path, dumps(measure_device(spec)))
         return 0
+    rank = os.environ.get("RANK")
     try:
         record = measure_cell(spec)
         code = 0
@@ -254,13 +377,18 @@ def main(argv: list[str]) -> int:
         if isinstance(exc, KeyboardInterrupt):
             raise
         traceback.print_exc()
+        if rank is not None:  # under torchrun: say which rank failed, and fail the group
+            Path(f"{record_path}.rank{rank}.err").write_text(one_line(exc))
+            if not isinstance(exc, Exception) or classify_exception(exc) != "skipped":
+                raise
         record = {
             **Cell(**spec["cell"]).identity(),
             "status": classify_exception(exc),
             "reason": one_line(exc),
         }
         code = 1
-    write_text_atomic(record_path, dumps(record))
+    if record is not None:  # ranks other than 0 hand their figures to rank 0
+        write_text_atomic(record_path, dumps(record))
     return code
 
 

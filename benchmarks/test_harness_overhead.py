@@ -19,8 +19,14 @@ import workloads
 from aipcbench.timing import TimingPolicy, measure
 from workloads.base import PrepareContext
 
-CELLS = [("null", "default"), ("mlp", "tiny"), ("mlp", "full"), ("cnn-mnist", "train"),
-         ("vgg16-cifar10", "train"), ("gpt2-generate", "batch1")]
+CELLS = [
+    ("null", "default"),
+    ("mlp", "tiny"),
+    ("mlp", "full"),
+    ("cnn-mnist", "train"),
+    ("vgg16-cifar10", "train"),
+    ("gpt2-generate", "batch1"),
+]
 ROUNDS = 7
 
 
@@ -33,8 +39,7 @@ def bare_loop(step, steps: int) -> float:
 
 
 def harness_loop(step, steps: int) -> float:
-    policy = TimingPolicy(warmup_steps=0, min_steps=steps, min_time_s=0.0, max_time_s=1e9,
-                          max_steps=steps)
+    policy = TimingPolicy(warmup_steps=0, min_steps=steps, min_time_s=0.0, max_time_s=1e9, max_steps=steps)
     measurement = measure(step, lambda: None, policy)
     return measurement.window_s / len(measurement.samples_s)
 
@@ -54,8 +59,10 @@ def test_harness_matches_bare_loop(name, size, record_property):
     overhead_us = (min(harness) - min(bare)) * 1e6
     record_property("throughput_ratio", ratio)
     record_property("overhead_us_per_step", overhead_us)
-    print(f"\n{name}:{size}: {steps} steps x {ROUNDS} rounds; harness/bare throughput "
-          f"{ratio:.3f}; overhead {overhead_us:+.2f} us/step")
+    print(
+        f"\n{name}:{size}: {steps} steps x {ROUNDS} rounds; harness/bare throughput "
+        f"{ratio:.3f}; overhead {overhead_us:+.2f} us/step"
+    )
     if name == "null":
         assert overhead_us < 10.0
     else:

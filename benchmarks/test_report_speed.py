@@ -18,8 +18,7 @@ def ten_thousand_records() -> list[ResultsDocument]:
         data = copy.deepcopy(base.data)
         data["run_id"] = f"bench-{index}"
         data["environment"]["host"] = f"host-{index % 20}"
-        documents.append(ResultsDocument(path=f"bench-{index}.json", schema_version_on_disk=2,
-                                         data=data))
+        documents.append(ResultsDocument(path=f"bench-{index}.json", schema_version_on_disk=2, data=data))
     return documents
 
 

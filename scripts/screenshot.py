@@ -1,6 +1,6 @@
 """Screenshot of a rendered report for the README, with the browser test's machinery.
 
-    .venv/bin/python scripts/screenshot.py reports/aipcbench-report.html docs/report.png
+.venv/bin/python scripts/screenshot.py reports/aipcbench-report.html docs/report.png
 """
 
 import sys

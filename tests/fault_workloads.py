@@ -12,7 +12,7 @@ import signal
 import time
 
 import workloads
-from workloads.base import PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
+from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
 
 
 def _prepared(step, mode="infer") -> PreparedWorkload:
@@ -94,3 +94,32 @@ for _name, _prepare in {
     "fault-orphan": _spawn_orphan,
 }.items():
     workloads.register(WorkloadSpec(name=_name, summary="test fault", sizes=("default",), prepare=_prepare))
+
+
+def _ddp_kill_rank_1(ctx):
+    """mlp:tiny whose rank 1 is SIGKILLed (as the OOM killer would) on its 4th step."""
+    from workloads import mlp
+
+    prepared = mlp.prepare(PrepareContext(ctx.device_id, ctx.dtype, "tiny", seed=ctx.seed))
+    calls = {"n": 0}
+    inner = prepared.step
+
+    def step():
+        calls["n"] += 1
+        if os.environ.get("RANK") == "1" and calls["n"] == 4:
+            os.kill(os.getpid(), signal.SIGKILL)
+        inner()
+
+    prepared.step = step
+    return prepared
+
+
+workloads.register(
+    WorkloadSpec(
+        name="ddp-kill-rank-1",
+        summary="test fault",
+        sizes=("default",),
+        prepare=_ddp_kill_rank_1,
+        trainable=True,
+    )
+)

@@ -22,17 +22,16 @@ HOSTILE = ["</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 
 
 def _inputs(extra=()):
-    documents = [load(DATA / "results-v2-fixture-h100.json"), load(DATA / "results-v2.json"),
-                 *extra]
+    documents = [load(DATA / "results-v2-fixture-h100.json"), load(DATA / "results-v2.json"), *extra]
     catalog = load_catalog()
-    machine = build_profile({"price_usd": 3200, "lifetime_years": 3, "hours_per_day": 8,
-                             "electricity_usd_per_kwh": 0.2}, catalog)
+    machine = build_profile(
+        {"price_usd": 3200, "lifetime_years": 3, "hours_per_day": 8, "electricity_usd_per_kwh": 0.2}, catalog
+    )
     return documents, catalog, machine, compare(documents, catalog, machine)
 
 
 def _embedded(page: str) -> dict:
-    match = re.search(r'<script type="application/json" id="aipcbench-data">(.*?)</script>', page,
-                      re.S)
+    match = re.search(r'<script type="application/json" id="aipcbench-data">(.*?)</script>', page, re.S)
     return json.loads(match.group(1))
 
 
@@ -45,8 +44,9 @@ def test_page_data_matches_the_cost_and_results_code():
     local_record = next(r for r in documents[1].records if r["cell"] == "vgg16-cifar10:train@cpu/fp32")
     # local cost recomputed from the formulas and the record
     per_hour = cost.hardware_usd_per_hour(3200, 0, 3, 8)
-    expected = cost.local_cost_per_run(local_record["run"]["seconds_per_run"],
-                                       local_record["energy_j_per_run"], per_hour, 0.2)
+    expected = cost.local_cost_per_run(
+        local_record["run"]["seconds_per_run"], local_record["energy_j_per_run"], per_hour, 0.2
+    )
     assert vgg.local.total_usd == pytest.approx(expected.total_usd)
     cost_fig = figures["cost"]
     hardware = cost_fig["data"][0]
@@ -56,13 +56,15 @@ def test_page_data_matches_the_cost_and_results_code():
     lambda_h100 = next(o for o in vgg.offers if o.instance_type == "gpu_1x_h100_sxm5")
     fixture_record = next(r for r in documents[0].records if r["cell"] == "vgg16-cifar10:train@cuda:0/fp32")
     assert lambda_h100.evidence.method == "measured"
-    assert lambda_h100.on_demand_usd == pytest.approx(cost.cloud_cost_per_run(
-        fixture_record["run"]["seconds_per_run"], 4.29, 60, 60))
+    assert lambda_h100.on_demand_usd == pytest.approx(
+        cost.cloud_cost_per_run(fixture_record["run"]["seconds_per_run"], 4.29, 60, 60)
+    )
     # throughput chart carries the recorded throughput of every ok record, per host
     traces = {t["name"]: t for t in figures["throughput"]["data"]}
     cpu_trace = traces["golden-host cpu"]
     assert cpu_trace["y"][cpu_trace["x"].index("vgg16-cifar10:train fp32")] == pytest.approx(
-        local_record["throughput"]["items_per_s"])
+        local_record["throughput"]["items_per_s"]
+    )
     assert "fixture-h100-box cuda:0" in traces  # many machines, grouped by host and device
     # the headline names the cheapest option
     assert "Headline: the cheapest way to do one run" in page

@@ -25,6 +25,8 @@ for _module in (null, mlp, linear_regression, cnn_mnist, vgg16_cifar10, gpt2_gen
 
 # What `aipcbench run` runs when no --workloads is given (null measures the harness itself).
 DEFAULT_WORKLOADS = tuple(REGISTRY)
+# What a data-parallel run trains when no --workloads is given.
+DDP_WORKLOADS = ("mlp", "cnn-mnist", "vgg16-cifar10")
 
 
 def load_plugins(modules: list[str]) -> None:

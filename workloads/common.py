@@ -81,6 +81,10 @@ class Trainer:
         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         batches: list[tuple[torch.Tensor, torch.Tensor]],
     ):
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            # data-parallel: gradients are all-reduced inside backward (gloo or nccl)
+            device_ids = [torch.device(ctx.device_id).index] if ctx.device_type == "cuda" else None
+            model = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
         self.model = torch.compile(model) if ctx.compile else model
         self.optimizer = optimizer
         self.loss_fn = loss_fn

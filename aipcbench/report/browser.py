@@ -12,8 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium_path() -> str | None:
@@ -33,8 +39,7 @@ def open_report(path: Path, width: int = 1400, height: int = 1000) -> Iterator[t
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(Path(path).resolve().as_uri())
-            page.wait_for_function("document.body.dataset.chartsDrawn !== undefined",
-                                   timeout=30_000)
+            page.wait_for_function("document.body.dataset.chartsDrawn !== undefined", timeout=30_000)
             yield page, errors
         finally:
             browser.close()

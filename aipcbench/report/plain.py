@@ -7,10 +7,27 @@ from typing import Any
 
 from aipcbench.costtable import as_csv
 
-COLUMNS = ("host", "device", "workload", "size", "dtype", "status", "median_s", "items_per_s",
-           "item_unit", "mfu_rated", "mfu_measured", "energy_j_per_run", "energy_method",
-           "seconds_per_run", "local_usd_per_run", "cloud_option", "cloud_usd_per_run",
-           "cloud_evidence", "provenance")
+COLUMNS = (
+    "host",
+    "device",
+    "workload",
+    "size",
+    "dtype",
+    "status",
+    "median_s",
+    "items_per_s",
+    "item_unit",
+    "mfu_rated",
+    "mfu_measured",
+    "energy_j_per_run",
+    "energy_method",
+    "seconds_per_run",
+    "local_usd_per_run",
+    "cloud_option",
+    "cloud_usd_per_run",
+    "cloud_evidence",
+    "provenance",
+)
 
 
 def plain_rows(context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -22,14 +39,16 @@ def plain_rows(context: dict[str, Any]) -> list[dict[str, Any]]:
     for r in context["records"]:
         cell = f"{r['workload']}:{r['size']} {r['dtype']}"
         h = priced.get(cell) if r["host"] in h_hosts(priced.get(cell)) else None
-        rows.append({
-            **{k: r.get(k) for k in COLUMNS[:14]},
-            "local_usd_per_run": h["local_usd"] if h else None,
-            "cloud_option": h["cloud"] if h else None,
-            "cloud_usd_per_run": h["cloud_usd"] if h else None,
-            "cloud_evidence": h["cloud_evidence"] if h else None,
-            "provenance": "; ".join(r["provenance"]),
-        })
+        rows.append(
+            {
+                **{k: r.get(k) for k in COLUMNS[:14]},
+                "local_usd_per_run": h["local_usd"] if h else None,
+                "cloud_option": h["cloud"] if h else None,
+                "cloud_usd_per_run": h["cloud_usd"] if h else None,
+                "cloud_evidence": h["cloud_evidence"] if h else None,
+                "provenance": "; ".join(r["provenance"]),
+            }
+        )
     return rows
 
 

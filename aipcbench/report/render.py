@@ -26,8 +26,13 @@ _SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
 def json_for_script(data: Any) -> str:
     """JSON that is inert inside a <script> element (no tag can be closed or opened)."""
     text = json.dumps(data, separators=(",", ":"), allow_nan=False, default=str)
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def plotly_js() -> str:
@@ -63,18 +68,24 @@ def _wh(joules: float | None) -> str:
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
-    env.filters.update(usd=lambda v: "–" if v is None else usd(v), dur=duration, pct=_pct,
-                       si=_si, bytes=_bytes, wh=_wh)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        usd=lambda v: "–" if v is None else usd(v), dur=duration, pct=_pct, si=_si, bytes=_bytes, wh=_wh
+    )
     return env
 
 
 def render_html(context: dict[str, Any]) -> str:
     template = environment().get_template("report.html.j2")
-    return template.render(ctx=context, data_json=json_for_script({"figures": context["figures"]}),
-                           plotly_js=plotly_js())
+    return template.render(
+        ctx=context, data_json=json_for_script({"figures": context["figures"]}), plotly_js=plotly_js()
+    )
 
 
 def write_report(context: dict[str, Any], out: Path) -> Path:

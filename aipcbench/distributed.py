@@ -1,0 +1,118 @@
+"""Data-parallel cells under ``torchrun``: agreeing on the work, gathering, aggregating.
+
+Every rank runs the same worker; PyTorch's DistributedDataParallel (gloo on CPU, nccl on
+CUDA) keeps the replicas in step. The rules, written once here and tested:
+
+- **Step count.** Ranks must run the same number of steps (each step ends in an all-reduce), so
+  the count is agreed before timing: every rank times its warm-up steps, the slowest median
+  wins, and all ranks run max(min_steps, min_time / that median) steps, capped by the policy.
+- **Step time** of step i is the slowest rank's: the step is done when the last rank is.
+- **Throughput** = global items per step (items per rank x world size) / median step time.
+- **Energy** is summed over devices: sensors that see a whole device (NVML, RAPL) count once per
+  device however many ranks share it; per-process estimates (estimate-tdp) are summed.
+- **Peak memory** is kept per rank/device, never summed or averaged.
+- **Scaling efficiency** = throughput(N) / (N x throughput(1)), with N = 1 measured in the same
+  run (``--ddp-sweep 1,2,4``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aipcbench.timing import TimingPolicy
+
+WHOLE_DEVICE_METHODS = ("nvml-counter", "nvml-power", "rapl")
+
+
+@dataclass(frozen=True)
+class Rank:
+    rank: int
+    local_rank: int
+    world_size: int
+    backend: str
+
+
+def from_env(device_kind: str) -> Rank | None:
+    """Initialise the process group if torchrun started us (WORLD_SIZE set), else None."""
+    if "WORLD_SIZE" not in os.environ or "RANK" not in os.environ:
+        return None
+    import torch.distributed as dist
+
+    backend = "nccl" if device_kind == "cuda" else "gloo"
+    if not dist.is_initialized():
+        dist.init_process_group(backend=backend)
+    return Rank(
+        int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", 0)), int(os.environ["WORLD_SIZE"]), backend
+    )
+
+
+def agreed_steps(local_median_s: float, policy: TimingPolicy) -> int:
+    """The step count every rank will run (all-reduce MAX of the warm-up medians)."""
+    import torch
+    import torch.distributed as dist
+
+    slowest = torch.tensor([local_median_s], dtype=torch.float64)
+    if dist.get_backend() == "nccl":
+        slowest = slowest.cuda()
+    dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
+    return steps_for(float(slowest.item()), policy)
+
+
+def steps_for(step_s: float, policy: TimingPolicy) -> int:
+    """max(min_steps, min_time / step time), within max_steps and max_time."""
+    wanted = math.ceil(policy.min_time_s / step_s) if step_s > 0 else policy.max_steps
+    capped = min(wanted, policy.max_steps, max(1, int(policy.max_time_s / max(step_s, 1e-9))))
+    return max(policy.min_steps, capped)
+
+
+def warm_up(step: Callable[[], None], sync: Callable[[], None], steps: int) -> list[float]:
+    samples = []
+    for _ in range(max(steps, 1)):
+        sync()
+        begin = time.perf_counter()
+        step()
+        sync()
+        samples.append(time.perf_counter() - begin)
+    return samples
+
+
+def gather(obj: Any) -> list[Any]:
+    import torch.distributed as dist
+
+    out: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def slowest_per_step(per_rank: list[list[float]]) -> list[float]:
+    """Step i's time is the slowest rank's step i."""
+    return [max(values) for values in zip(*per_rank)]
+
+
+def total_energy(readings: list[dict[str, Any]]) -> tuple[float | None, str | None]:
+    """Joules over the window by the rules above; None if any needed reading is missing."""
+    seen_devices, total, methods = set(), 0.0, set()
+    for reading in readings:
+        if reading.get("joules") is None:
+            return None, reading.get("method")
+        methods.add(reading["method"])
+        if reading["method"] in WHOLE_DEVICE_METHODS:
+            if reading["device"] in seen_devices:
+                continue
+            seen_devices.add(reading["device"])
+        total += reading["joules"]
+    return total, "+".join(sorted(methods)) if methods else None
+
+
+def scaling_efficiency(items_per_s_n: float, world_size: int, items_per_s_1: float) -> float:
+    return items_per_s_n / (world_size * items_per_s_1)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
