@@ -75,11 +75,13 @@ class CellComparison:
     break_even_against: str
     payback_months: float | None
     runs_per_month_at_usage: float
+    world_size: int = 0
     notes: tuple[str, ...] = field(default=())
 
     @property
     def label(self) -> str:
-        return f"{self.workload}:{self.size} {self.dtype}"
+        ranks = f" x{self.world_size} ranks" if self.world_size else ""
+        return f"{self.workload}:{self.size} {self.dtype}{ranks}"
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,10 @@ class _Measured:
         return self.record["run"]["seconds_per_run"]
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.record["workload"], self.record["size"], self.record["dtype"])
+    def key(self) -> tuple[str, str, str, int]:
+        """A cell's identity across machines; data-parallel world sizes are priced apart."""
+        record = self.record
+        return (record["workload"], record["size"], record["dtype"], record.get("world_size") or 0)
 
 
 def _measured_records(documents: list[ResultsDocument], catalog: Catalog) -> list[_Measured]:
@@ -238,14 +242,14 @@ def compare(
         return []
     if local_host is None:
         local_host = documents[-1].environment.get("host", "?")
-    local_cells: dict[tuple[str, str, str], _Measured] = {}
+    local_cells: dict[tuple[str, str, str, int], _Measured] = {}
     for m in measured:
         if m.host == local_host and (m.key not in local_cells or m.seconds < local_cells[m.key].seconds):
             local_cells[m.key] = m
     hardware_per_hour = cost.hardware_usd_per_hour(
         machine.price_usd, machine.residual_usd, machine.lifetime_years, machine.hours_per_day
     )
-    by_cell: dict[tuple[str, str, str], dict[str, list[_Measured]]] = {}
+    by_cell: dict[tuple[str, str, str, int], dict[str, list[_Measured]]] = {}
     for m in measured:
         if m.spec is not None:
             by_cell.setdefault(m.key, {}).setdefault(m.spec.key, []).append(m)
@@ -301,6 +305,7 @@ def compare(
             notes.append("training loss did not fall: not a valid run")
         comparisons.append(
             CellComparison(
+                world_size=key[3],
                 workload=key[0],
                 size=key[1],
                 dtype=key[2],

@@ -77,7 +77,9 @@ def record_rows(documents: list[ResultsDocument]) -> tuple[list[dict[str, Any]],
                     "data_source": record.get("data_source"),
                     "weights_source": record.get("weights_source"),
                     "provenance": provenance(record) if record["status"] == "ok" else [],
-                    "valid_run": not record.get("quality") or bool(record["quality"].get("valid_run")),
+                    "world_size": record.get("world_size"),
+                "scaling_efficiency": record.get("scaling_efficiency"),
+                "valid_run": not record.get("quality") or bool(record["quality"].get("valid_run")),
                 }
             )
             timed = (record.get("timing") or {}).get("samples_s")
@@ -220,6 +222,7 @@ def build_context(
             "cost": figures.cost_breakdown(comparisons, chosen),
             "cumulative": figures.cumulative(comparisons, machine),
             "sensitivity": figures.sensitivity(comparisons, machine),
+            "scaling": figures.scaling(ok_rows),
         },
         "synthetic": any(r["data_source"] == "synthetic" for r in ok_rows),
         "random_weights": any(r["weights_source"] == "random-init" for r in ok_rows),

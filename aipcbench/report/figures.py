@@ -295,3 +295,28 @@ def sensitivity(comparisons: list[CellComparison], machine: Any) -> dict[str, An
         updatemenus=_dropdown(labels, 2) if labels else [],
     )
     return {"data": data, "layout": layout}
+
+
+def scaling(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Data-parallel throughput and scaling efficiency against the number of ranks."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("world_size"):
+            name = f"{_cell_name(row)} · {row['host']} {row['device']}"
+            groups.setdefault(name, []).append(row)
+    data = []
+    for name, members in groups.items():
+        members.sort(key=lambda r: r["world_size"])
+        ranks = [r["world_size"] for r in members]
+        data.append({"type": "scatter", "mode": "lines+markers", "name": f"{name}: throughput",
+                     "x": ranks, "y": [r["items_per_s"] for r in members]})
+        data.append({"type": "scatter", "mode": "lines+markers", "yaxis": "y2",
+                     "line": {"dash": "dot"}, "name": f"{name}: scaling efficiency",
+                     "x": ranks, "y": [1.0 if r["world_size"] == 1 else r["scaling_efficiency"]
+                                       for r in members]})
+    layout = _layout("Data-parallel scaling (torchrun ranks)", "items per second",
+                     xaxis={"title": {"text": "ranks (world size)"}, "dtick": 1},
+                     yaxis2={"title": {"text": "efficiency"}, "overlaying": "y", "side": "right",
+                             "range": [0, 1.1]})
+    layout["margin"]["r"] = 80  # room for the efficiency axis
+    return {"data": data, "layout": layout}
