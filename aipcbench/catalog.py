@@ -178,6 +178,13 @@ def _number(path: Path, line: int, field: str, text: str, required: bool) -> flo
 
 def parse_catalog(path: Path, text: str) -> tuple[str, dict[str, str], list[Any]]:
     """Parse one catalog file's text: (name, header options, rows). All or nothing."""
+    try:
+        return _parse_catalog(path, text)
+    except csv.Error as exc:  # NUL bytes, broken quoting
+        raise DataError(f"{path}: not readable as CSV: {exc}") from None
+
+
+def _parse_catalog(path: Path, text: str) -> tuple[str, dict[str, str], list[Any]]:
     first, _, body = text.partition("\n")
     header = HEADER.match(first.strip())
     if header is None:

@@ -263,7 +263,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         writer.document["devices_measured"] = facts
         writer.document["carbon"] = carbon
         records = run_suite(cells, config, writer, progress, facts, carbon)
-    except Interrupted:
+    except (Interrupted, KeyboardInterrupt):
+        # A second Ctrl-C (or SIGTERM) must not cut the final write short: ignore both now.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         writer.finish(interrupted=True)
         done = len(writer.document["records"])
         raise Interrupted(f"interrupted: {done} finished cells kept in {writer.path}") from None

@@ -171,7 +171,8 @@ PROBE_FIELDS_V2 = (
 def _upgrade_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     data.setdefault("devices_measured", {})
     data.setdefault("carbon", None)
-    for record in data.get("records", []):
+    records = data.get("records")
+    for record in records if isinstance(records, list) else []:
         if isinstance(record, dict):
             for key in PROBE_FIELDS_V2:
                 record.setdefault(key, None)

@@ -78,8 +78,8 @@ def record_rows(documents: list[ResultsDocument]) -> tuple[list[dict[str, Any]],
                     "weights_source": record.get("weights_source"),
                     "provenance": provenance(record) if record["status"] == "ok" else [],
                     "world_size": record.get("world_size"),
-                "scaling_efficiency": record.get("scaling_efficiency"),
-                "valid_run": not record.get("quality") or bool(record["quality"].get("valid_run")),
+                    "scaling_efficiency": record.get("scaling_efficiency"),
+                    "valid_run": not record.get("quality") or bool(record["quality"].get("valid_run")),
                 }
             )
             timed = (record.get("timing") or {}).get("samples_s")

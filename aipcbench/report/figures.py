@@ -308,15 +308,31 @@ def scaling(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for name, members in groups.items():
         members.sort(key=lambda r: r["world_size"])
         ranks = [r["world_size"] for r in members]
-        data.append({"type": "scatter", "mode": "lines+markers", "name": f"{name}: throughput",
-                     "x": ranks, "y": [r["items_per_s"] for r in members]})
-        data.append({"type": "scatter", "mode": "lines+markers", "yaxis": "y2",
-                     "line": {"dash": "dot"}, "name": f"{name}: scaling efficiency",
-                     "x": ranks, "y": [1.0 if r["world_size"] == 1 else r["scaling_efficiency"]
-                                       for r in members]})
-    layout = _layout("Data-parallel scaling (torchrun ranks)", "items per second",
-                     xaxis={"title": {"text": "ranks (world size)"}, "dtick": 1},
-                     yaxis2={"title": {"text": "efficiency"}, "overlaying": "y", "side": "right",
-                             "range": [0, 1.1]})
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"{name}: throughput",
+                "x": ranks,
+                "y": [r["items_per_s"] for r in members],
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "yaxis": "y2",
+                "line": {"dash": "dot"},
+                "name": f"{name}: scaling efficiency",
+                "x": ranks,
+                "y": [1.0 if r["world_size"] == 1 else r["scaling_efficiency"] for r in members],
+            }
+        )
+    layout = _layout(
+        "Data-parallel scaling (torchrun ranks)",
+        "items per second",
+        xaxis={"title": {"text": "ranks (world size)"}, "dtick": 1},
+        yaxis2={"title": {"text": "efficiency"}, "overlaying": "y", "side": "right", "range": [0, 1.1]},
+    )
     layout["margin"]["r"] = 80  # room for the efficiency axis
     return {"data": data, "layout": layout}
