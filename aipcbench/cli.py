@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", type=Path, help="where data sets and model weights are looked for")
     run.add_argument("--compile", action="store_true", help="torch.compile the models")
     run.add_argument("--channels-last", action="store_true", help="NHWC layout for conv nets")
+    run.add_argument(
+        "--gpt2-decode",
+        choices=("lean", "generate"),
+        default="lean",
+        help="GPT-2 decode loop: aipcbench's lean loop or transformers.generate",
+    )
     run.add_argument("--warmup", type=int, dest="warmup_steps", help="warm-up steps")
     run.add_argument("--min-steps", type=int, dest="min_steps", help="minimum timed steps")
     run.add_argument("--min-time", type=float, dest="min_time_s", help="minimum timed seconds")
@@ -200,7 +207,7 @@ def _run_config(args: argparse.Namespace, inventory) -> Any:
         data_dir=args.data_dir,
         plugins=tuple(args.plugin),
         seed=args.seed,
-        options={"channels_last": args.channels_last},
+        options={"channels_last": args.channels_last, "decode": args.gpt2_decode},
         world_sizes=world_sizes,
         torchrun_args=torchrun_args,
     )
@@ -248,7 +255,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from aipcbench.progress import Progress
     from aipcbench.results import ResultsWriter
     from aipcbench.runner import plan_cells, run_suite
-    from aipcbench.summary import exit_code_for, summary_table
+    from aipcbench.summary import exit_code_for, suite_timing, suite_timing_line, summary_table
 
     inventory = detect_devices()
     config = _run_config(args, inventory)
@@ -258,6 +265,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     writer = ResultsWriter(config.results_dir, capture_environment(inventory, sys.argv), config.to_dict())
     print(f"aipcbench: {len(cells)} cells, results in {writer.path}", file=sys.stderr)
     progress = Progress(len(cells))
+    suite_started = time.monotonic()
     try:
         facts = _probe_devices(inventory, config.devices, config.dtypes, config.quick, catalog, args)
         writer.document["devices_measured"] = facts
@@ -270,8 +278,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         writer.finish(interrupted=True)
         done = len(writer.document["records"])
         raise Interrupted(f"interrupted: {done} finished cells kept in {writer.path}") from None
+    writer.document["suite_timing"] = suite_timing(records, time.monotonic() - suite_started)
     writer.finish()
     print(summary_table(records))
+    print(suite_timing_line(writer.document["suite_timing"]))
     print(f"results: {writer.path}")
     if not args.no_report:
         print(f"report: {_report_for_run(writer.path, config.results_dir, catalog, args)}")

@@ -25,6 +25,20 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
+def _bandwidth(record: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """Decode's weight stream against the device's bandwidth: the bound at batch 1."""
+    stream = (record.get("metrics") or {}).get("decode_weight_stream_bytes_per_s")
+    if not stream:
+        return {}
+    measured = (facts.get("measured_bandwidth") or {}).get("bytes_per_s")
+    rated = facts.get("rated_bandwidth_bytes_per_s")
+    return {
+        "decode_weight_stream_bytes_per_s": stream,
+        "bandwidth_utilisation_measured": _ratio(stream, measured),
+        "bandwidth_utilisation_rated": _ratio(stream, rated),
+    }
+
+
 def derive(
     record: dict[str, Any], facts: dict[str, Any] | None, carbon: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -67,6 +81,7 @@ def derive(
     if window_j is not None and idle_w is not None and window_s:
         above = max(window_j - idle_w * window_s, 0.0) / steps * steps_per_run
     out["energy_j_per_run_above_idle"] = above
+    out.update(_bandwidth(record, facts))
     if out["energy_j_per_run"] is not None and carbon:
         out["co2e_g_per_run"] = out["energy_j_per_run"] / J_PER_KWH * carbon["g_per_kwh"]
         out["co2e_source"] = (

@@ -102,3 +102,35 @@ def exit_code_for(records: list[dict[str, Any]]) -> int:
     """1 if any cell failed or trained without its loss falling, else 0 (skipped is fine)."""
     bad = any(r["status"] in FAILED_STATUSES or invalid_run(r) for r in records)
     return 1 if bad else 0
+
+
+def suite_timing(records: list[dict[str, Any]], wall_s: float) -> dict[str, float]:
+    """Where the suite's wall time went: timed steps, warm-up, set-up, and the rest (process
+    start, imports, device probing, FLOP counting, writing)."""
+    timed = warmup = setup = 0.0
+    for record in records:
+        timing = record.get("timing") or {}
+        timed += timing.get("window_s") or 0.0
+        warmup += sum(timing.get("warmup_samples_s") or []) + (timing.get("first_step_s") or 0.0)
+        setup += timing.get("setup_s") or 0.0
+    return {
+        "wall_s": wall_s,
+        "timed_s": timed,
+        "warmup_s": warmup,
+        "setup_s": setup,
+        "other_s": max(wall_s - timed - warmup - setup, 0.0),
+    }
+
+
+def suite_timing_line(timing: dict[str, float]) -> str:
+    wall = timing["wall_s"] or 1.0
+    parts = ", ".join(
+        f"{name} {timing[key]:.1f} s ({timing[key] / wall:.0%})"
+        for name, key in (
+            ("timed steps", "timed_s"),
+            ("warm-up", "warmup_s"),
+            ("set-up", "setup_s"),
+            ("process start, probes and the rest", "other_s"),
+        )
+    )
+    return f"suite: {timing['wall_s']:.1f} s wall: {parts}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import time
 import traceback
@@ -29,6 +30,20 @@ from aipcbench.stats import Summary
 from aipcbench.timing import Measurement, TimingPolicy, measure
 
 
+def stability(samples: list[float]) -> dict[str, Any] | None:
+    """Median of the first and last tenth of the timed steps: a drift above 2 % means the
+    warm-up was too short (or the machine changed speed under the run)."""
+    if len(samples) < 10:
+        return None
+    tenth = len(samples) // 10
+    first, last = statistics.median(samples[:tenth]), statistics.median(samples[-tenth:])
+    return {
+        "first_decile_median_s": first,
+        "last_decile_median_s": last,
+        "drift": first / last - 1.0 if last > 0 else None,
+    }
+
+
 def summarise(prepared: Any, measurement: Measurement, items_per_step: int | None = None) -> dict[str, Any]:
     """Step-time statistics, throughput and the extrapolated time per run."""
     items_per_step = items_per_step or prepared.items_per_step
@@ -39,6 +54,7 @@ def summarise(prepared: Any, measurement: Measurement, items_per_step: int | Non
     seconds_per_run = prepared.run.items_per_run / items_per_s if items_per_s else None
     return {
         "summary": summary.to_dict(),
+        "stability": stability(list(measurement.samples_s)),
         "throughput": {"items_per_s": items_per_s, "items_per_s_mean": items_per_s_mean},
         "run": {
             "description": prepared.run.description,

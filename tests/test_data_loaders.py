@@ -143,3 +143,36 @@ def test_corrupt_safetensors_is_a_data_error(tmp_path):
     (folder / "model.safetensors").write_bytes(b"\xff" * 64)
     with pytest.raises(DataError, match="model.safetensors: cannot load"):
         gpt2_generate.prepare(ctx("batch1", tmp_path))
+
+
+def test_lean_decode_gives_the_same_tokens_as_generate(tmp_path):
+    import torch
+
+    datafiles.tiny_gpt2(tmp_path)
+    model = gpt2_generate.load_model(tmp_path / "gpt2").eval()
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, 50257, (3, gpt2_generate.PROMPT_TOKENS), generator=generator)
+    with torch.inference_mode():
+        reference = model.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=20,
+            min_new_tokens=20,
+            do_sample=False,
+            pad_token_id=50256,
+        )
+    assert torch.equal(gpt2_generate.greedy_decode(model, ids, 20), reference)
+
+
+@pytest.mark.parametrize("decode", ["lean", "generate"])
+def test_both_decode_modes_time_prefill_and_decode(tmp_path, decode):
+    datafiles.tiny_gpt2(tmp_path)
+    prepared = gpt2_generate.prepare(ctx("batch1", tmp_path, options={"decode": decode}))
+    for _ in range(2):
+        prepared.step()
+    metrics = prepared.extra_metrics(2)
+    assert metrics["new_tokens"] == 32 and metrics["ttft_s_median"] > 0
+    assert metrics["decode_weight_stream_bytes_per_s"] == pytest.approx(
+        metrics["weight_bytes"] / metrics["per_token_latency_s_median"]
+    )
+    assert decode in prepared.details["decoding"] or "generate" in prepared.details["decoding"]

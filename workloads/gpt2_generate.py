@@ -1,10 +1,12 @@
 """GPT-2 (124M) greedy text generation with Hugging Face ``transformers``.
 
-One step is one ``generate`` call: a 32-token prompt (prefill) then a fixed number of new
-tokens (decode). ``min_new_tokens == max_new_tokens`` so an end-of-text token cannot stop a
-generation early and every step does the same work. Prefill and decode are timed apart through
-a streamer that ``generate`` calls with each new token (already copied to the host, so the
-device has finished it): time to first token, per-token latency and decode tokens/s.
+One step is one greedy generation: a 32-token prompt (prefill) then a fixed number of new
+tokens (decode); an end-of-text token never stops it early, so every step does the same work.
+Two decode loops (``--gpt2-decode``): ``lean`` (default), a plain loop over the transformers
+module and its KV cache, and ``generate``, ``transformers.generate`` itself, kept as the
+reference users compare with; both give the same tokens (tested). Prefill and decode are timed
+apart by stamping the clock at every token (after a device sync): time to first token,
+per-token latency, decode tokens/s, and the weight bytes streamed per second.
 
 Sizes: ``batch1`` (latency: one user) and ``batched`` (throughput: 8 sequences on a CPU, 64 on
 a GPU). One run = 1,000 generations of 128 new tokens after a 32-token prompt.
@@ -25,8 +27,9 @@ from typing import Any
 
 import torch
 
+from aipcbench.devices import synchronizer
 from aipcbench.errors import DataError
-from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
+from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
 from workloads.common import TORCH_DTYPES, seeded_generator
 
 PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS = 32, 128, 32, 1_000
@@ -162,6 +165,50 @@ class TokenClock:
         }
 
 
+DECODERS = {
+    "lean": "greedy, aipcbench's decode loop over the transformers module (same tokens as generate)",
+    "generate": "greedy, transformers.generate (reference)",
+}
+
+
+@torch.inference_mode()
+def greedy_decode(
+    model, ids: torch.Tensor, new_tokens: int, clock: TokenClock | None = None, sync=lambda: None
+) -> torch.Tensor:
+    """Greedy decoding with the model's own KV cache, without ``generate``'s per-token
+    machinery (logits processors, stopping criteria): same weights, same arithmetic, same
+    tokens (tested against ``generate``). Returns prompt + new tokens, (B, P + N)."""
+    if clock is not None:
+        clock.begin()
+        clock.put(ids)
+    try:  # prefill: (B, P); only the last position's logits are needed, as generate does
+        out = model(ids, use_cache=True, logits_to_keep=1)  # logits (B, 1, V)
+    except TypeError:  # transformers versions without logits_to_keep
+        out = model(ids, use_cache=True)  # logits (B, P, V)
+    tokens = [out.logits[:, -1].argmax(-1, keepdim=True)]  # (B, 1)
+    past = out.past_key_values
+    if clock is not None:
+        sync()
+        clock.put(tokens[-1])
+    for _ in range(new_tokens - 1):
+        out = model(tokens[-1], past_key_values=past, use_cache=True)
+        past = out.past_key_values
+        tokens.append(out.logits[:, -1].argmax(-1, keepdim=True))
+        if clock is not None:
+            sync()
+            clock.put(tokens[-1])
+    return torch.cat([ids, *tokens], dim=1)
+
+
+def weight_stream(metrics: dict[str, Any], weight_bytes: int) -> dict[str, Any]:
+    """Decode streams every weight once per token step: bytes/s = weight bytes / step latency.
+    Compared with the device's bandwidth (the bound at batch 1) in the results' derived fields."""
+    latency = metrics.get("per_token_latency_s_median")
+    if not latency:
+        return {}
+    return {"weight_bytes": weight_bytes, "decode_weight_stream_bytes_per_s": weight_bytes / latency}
+
+
 def prepare(ctx: PrepareContext) -> PreparedWorkload:
     device = torch.device(ctx.device_id)
     batch = 1 if ctx.size == "batch1" else (8 if ctx.device_type == "cpu" else 64)
@@ -187,9 +234,13 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     mask = torch.ones_like(ids)
     clock = TokenClock()
     eos = model.config.eos_token_id
+    decoding = ctx.options.get("decode", "lean")
+    if decoding not in DECODERS:
+        raise Unsupported(f"unknown decode mode '{decoding}' (valid: {', '.join(DECODERS)})")
+    sync = synchronizer(ctx.device_id)
 
     @torch.inference_mode()
-    def step() -> None:
+    def generate_step() -> None:
         clock.begin()
         model.generate(
             ids,
@@ -201,6 +252,12 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
             pad_token_id=eos,
             streamer=clock,
         )
+
+    def lean_step() -> None:
+        greedy_decode(model, ids, new_tokens, clock, sync)
+
+    step = lean_step if decoding == "lean" else generate_step
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
 
     return PreparedWorkload(
         step=step,
@@ -216,13 +273,17 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         data_note=f"{weights_note}; prompt: {prompt_note}"
         + (f"; quick mode times {new_tokens}-token generations" if ctx.quick else ""),
         weights_source=weights,
-        extra_metrics=lambda last_n: clock.metrics(last_n, batch),
+        extra_metrics=lambda last_n: {
+            **clock.metrics(last_n, batch),
+            **weight_stream(clock.metrics(last_n, batch), weight_bytes),
+        },
         parameters=sum(p.numel() for p in model.parameters()),
         details={
             "batch": batch,
             "new_tokens": new_tokens,
             "prompt_tokens": PROMPT_TOKENS,
-            "decoding": "greedy, transformers.generate",
+            "decoding": DECODERS[decoding],
+            "weight_bytes": weight_bytes,
         },
     )
 
