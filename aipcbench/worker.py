@@ -89,6 +89,34 @@ def quality(loss_initial: float | None, loss_start: float | None, loss_end: floa
     }
 
 
+def _workload_fields(prepared: Any) -> dict[str, Any]:
+    """What the workload says about itself, copied into every record."""
+    return {
+        "mode": prepared.mode,
+        "items_per_step": prepared.items_per_step,
+        "item_unit": prepared.item_unit,
+        "data_source": prepared.data_source,
+        "data_note": prepared.data_note,
+        "weights_source": prepared.weights_source,
+        "parameters": prepared.parameters,
+        "details": prepared.details,
+    }
+
+
+def _timing(
+    spec: dict[str, Any], setup_s: float, first_step_s: float, measurement: Measurement, warmup_s
+) -> dict[str, Any]:
+    return {
+        "policy": spec["policy"],
+        "setup_s": setup_s,
+        "first_step_s": first_step_s,
+        "warmup_samples_s": list(warmup_s),
+        "samples_s": list(measurement.samples_s),
+        "window_s": measurement.window_s,
+        "stopped_by": measurement.stopped_by,
+    }
+
+
 def _ddp_record(
     record,
     rank,
@@ -131,23 +159,10 @@ def _ddp_record(
     record.update(
         world_size=rank.world_size,
         backend=rank.backend,
-        mode=prepared.mode,
-        items_per_step=global_items,
+        **{**_workload_fields(prepared), "items_per_step": global_items},
         items_per_rank_step=prepared.items_per_step,
-        item_unit=prepared.item_unit,
-        data_source=prepared.data_source,
-        data_note=prepared.data_note,
-        weights_source=prepared.weights_source,
-        parameters=prepared.parameters,
-        details=prepared.details,
         timing={
-            "policy": spec["policy"],
-            "setup_s": setup_s,
-            "first_step_s": first_step_s,
-            "warmup_samples_s": warmup_s,
-            "samples_s": slowest,
-            "window_s": window,
-            "stopped_by": "agreed-step-count",
+            **_timing(spec, setup_s, first_step_s, aggregated, warmup_s),
             "per_rank_samples_s": per_rank,
             "aggregation": "step time = slowest rank's; throughput = global items / it",
         },
@@ -300,23 +315,8 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
         )
 
     record.update(
-        mode=prepared.mode,
-        items_per_step=prepared.items_per_step,
-        item_unit=prepared.item_unit,
-        data_source=prepared.data_source,
-        data_note=prepared.data_note,
-        weights_source=prepared.weights_source,
-        parameters=prepared.parameters,
-        details=prepared.details,
-        timing={
-            "policy": spec["policy"],
-            "setup_s": setup_s,
-            "first_step_s": first_step_s,
-            "warmup_samples_s": list(measurement.warmup_samples_s),
-            "samples_s": list(measurement.samples_s),
-            "window_s": measurement.window_s,
-            "stopped_by": measurement.stopped_by,
-        },
+        **_workload_fields(prepared),
+        timing=_timing(spec, setup_s, first_step_s, measurement, measurement.warmup_samples_s),
         **summarise(prepared, measurement),
         quality=quality(loss_initial, losses.get("start"), loss_end),
         metrics=prepared.extra_metrics(len(measurement.samples_s)) if prepared.extra_metrics else {},

@@ -54,7 +54,7 @@ def _wait_for_first_record(tmp_path, process):
     pytest.fail("no cell finished")
 
 
-@pytest.mark.parametrize("signals", [[signal.SIGTERM], [signal.SIGINT, signal.SIGINT]])
+@pytest.mark.parametrize("signals", [[signal.SIGINT], [signal.SIGTERM], [signal.SIGINT, signal.SIGINT]])
 def test_terminate_and_double_interrupt_keep_finished_cells(plugin_env, tmp_path, signals):
     old = tmp_path / "run-old.json"
     old.write_bytes(b"an earlier run")
@@ -68,6 +68,7 @@ def test_terminate_and_double_interrupt_keep_finished_cells(plugin_env, tmp_path
     elapsed = time.monotonic() - sent
     out, err = process.communicate()
     assert process.returncode == 130 and "Traceback" not in err
+    assert "1 finished cells kept" in err
     assert elapsed < 2.0, f"took {elapsed:.2f} s to exit"
     doc = results.load(path)
     assert [r["workload"] for r in doc.records] == ["null"] and doc.data["interrupted"] is True
