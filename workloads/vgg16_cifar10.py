@@ -21,7 +21,7 @@ from torch import nn
 
 from workloads import datasets
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
-from workloads.common import Trainer, autocast_for, batches_of, image_data
+from workloads.common import Trainer, autocast_for, batches_of, image_data, make_optimizer
 
 # Output channels per convolution; "M" is a 2x2 max-pool.
 VGG16_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
@@ -73,7 +73,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         details={"batch": batch, "channels_last": bool(ctx.options.get("channels_last"))},
     )
     if training:
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        optimizer = make_optimizer("sgd", model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
         trainer = Trainer(ctx, model, optimizer, nn.functional.cross_entropy, batches)
         return PreparedWorkload(
             step=trainer.step,
