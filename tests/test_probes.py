@@ -92,6 +92,12 @@ def test_throttle_reasons_are_named():
     assert nvml.throttle_reasons(FakeNvml(reasons=0), "h") == ([], "")
 
 
+def test_open_device_prefers_the_uuid_with_nvml_prefix():
+    module, handle, note = nvml.open_device(3, "1234-abcd", nvml=FakeNvml())
+    assert handle == "handle-GPU-1234-abcd" and note == ""
+    assert nvml.open_device(3, None, nvml=FakeNvml())[1] == "handle-3"
+
+
 def test_open_device_failure_is_a_note():
     class Broken:
         def nvmlInit(self):

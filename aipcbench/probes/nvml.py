@@ -25,6 +25,9 @@ def open_device(index: int, uuid: str | None, nvml: Any = None) -> tuple[Any, An
             import pynvml as nvml
         nvml.nvmlInit()
         if uuid:
+            # torch reports the bare UUID; NVML wants it with the "GPU-" (or "MIG-") prefix.
+            if not uuid.startswith(("GPU-", "MIG-")):
+                uuid = f"GPU-{uuid}"
             try:
                 return nvml, nvml.nvmlDeviceGetHandleByUUID(uuid), ""
             except Exception:
