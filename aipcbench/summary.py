@@ -7,7 +7,7 @@ from typing import Any
 FAILED_STATUSES = ("failed", "oom", "killed", "timeout")
 
 
-def _fmt_time(seconds: float | None) -> str:
+def format_time(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     if seconds < 1e-3:
@@ -74,13 +74,13 @@ def summary_table(records: list[dict[str, Any]]) -> str:
             (
                 record.get("cell", "?"),
                 record["status"],
-                _fmt_time(summary.get("median")),
+                format_time(summary.get("median")),
                 f"{cv * 100:.1f}%" if cv is not None else "-",
                 _fmt_rate(
                     (record.get("throughput") or {}).get("items_per_s"), record.get("item_unit", "items")
                 ),
                 f"{_fmt_pct(record.get('mfu_rated'))}/{_fmt_pct(record.get('mfu_measured'))}",
-                _fmt_time(run.get("seconds_per_run")),
+                format_time(run.get("seconds_per_run")),
                 _fmt_energy(record),
                 _note(record),
             )

@@ -50,7 +50,7 @@ def test_page_data_matches_the_cost_and_results_code():
     assert vgg.local.total_usd == pytest.approx(expected.total_usd)
     cost_fig = figures["cost"]
     hardware = cost_fig["data"][0]
-    index = hardware["x"][0].index("vgg16-cifar10:train fp32")
+    index = hardware["x"].index("vgg16-cifar10:train fp32 · local")
     assert hardware["y"][index] == pytest.approx(expected.hardware_usd)
     # the H100 offers are measured from the second host's file
     lambda_h100 = next(o for o in vgg.offers if o.instance_type == "gpu_1x_h100_sxm5")

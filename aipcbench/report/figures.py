@@ -131,48 +131,57 @@ def energy(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def cost_breakdown(comparisons: list[CellComparison], chosen: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stacked bars per cell: local (hardware + electricity) next to the cloud options."""
+    """Stacked bars per cell: local (hardware + electricity) next to the cloud options.
+
+    Log scale: costs per run span several orders of magnitude between workloads."""
     x_local, x_cloud = [], []
-    hardware, electricity, rental, spot = [], [], [], []
+    hardware, electricity, rental = [], [], []
     for comparison, options in zip(comparisons, chosen):
-        label = comparison.label
-        x_local.append([label, "local"])
+        x_local.append(f"{comparison.label} · local")
         hardware.append(comparison.local.hardware_usd)
         electricity.append(comparison.local.electricity_usd)
         for option in options:
-            x_cloud.append([label, option["label"]])
+            x_cloud.append(f"{comparison.label} · {option['label']} ({option['evidence']})")
             rental.append(option["on_demand_usd"])
-            spot.append(option["spot_usd"])
-    multicat = lambda xs: [[a for a, _ in xs], [b for _, b in xs]]  # noqa: E731
     data = [
         {
             "type": "bar",
             "name": "hardware share (local)",
-            "x": multicat(x_local),
+            "x": x_local,
             "y": hardware,
             "marker": {"color": COLORS["hardware"]},
         },
         {
             "type": "bar",
             "name": "electricity (local)",
-            "x": multicat(x_local),
+            "x": x_local,
             "y": electricity,
             "marker": {"color": COLORS["electricity"]},
         },
         {
             "type": "bar",
             "name": "rental, on-demand",
-            "x": multicat(x_cloud),
+            "x": x_cloud,
             "y": rental,
             "marker": {"color": COLORS["rental"]},
         },
     ]
-    return {
-        "data": data,
-        "layout": _layout(
-            "Cost per run: local vs cloud (USD)", "USD per run", log=False, barmode="stack", height=520
-        ),
-    }
+    order = [
+        label
+        for c, options in zip(comparisons, chosen)
+        for label in [f"{c.label} · local"] + [f"{c.label} · {o['label']} ({o['evidence']})" for o in options]
+    ]
+    layout = _layout(
+        "Cost per run: local vs cloud (USD, log scale)",
+        "USD per run",
+        log=True,
+        barmode="stack",
+        height=640,
+        xaxis={"categoryorder": "array", "categoryarray": order, "tickangle": -50, "automargin": True},
+        legend={"orientation": "h", "y": 1.08},
+    )
+    layout["margin"]["b"] = 260
+    return {"data": data, "layout": layout}
 
 
 def _dropdown(labels: list[str], traces_per_label: int) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ import jinja2
 
 from aipcbench.atomic import write_text_atomic
 from aipcbench.costtable import duration, usd
+from aipcbench.summary import format_time
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
@@ -76,7 +77,13 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        usd=lambda v: "–" if v is None else usd(v), dur=duration, pct=_pct, si=_si, bytes=_bytes, wh=_wh
+        usd=lambda v: "–" if v is None else usd(v),
+        dur=duration,
+        pct=_pct,
+        si=_si,
+        bytes=_bytes,
+        wh=_wh,
+        steptime=format_time,
     )
     return env
 
