@@ -30,6 +30,8 @@ def _run(cli, tmp_path, workloads, *extra):
 
 def test_each_fault_is_recorded_and_the_suite_goes_on(cli, plugin_env, tmp_path):
     names = "fault-raise,fault-sigkill,fault-segv,fault-hang,fault-oom,fault-unsupported,null"
+    earlier = tmp_path / "earlier.json"  # not run-*.json: a file the suite must leave alone
+    earlier.write_bytes(b"results of an earlier run")
     started = time.monotonic()
     code, out, err, doc = _run(cli, tmp_path, names, "--timeout", "4")
     by_name = {r["workload"]: r for r in doc.records}
@@ -48,6 +50,7 @@ def test_each_fault_is_recorded_and_the_suite_goes_on(cli, plugin_env, tmp_path)
     assert doc.data["complete"] is True
     assert "Traceback" not in err
     assert time.monotonic() - started < 60
+    assert earlier.read_bytes() == b"results of an earlier run"
 
 
 def test_skipped_alone_exits_zero(cli, plugin_env, tmp_path):
