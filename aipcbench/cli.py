@@ -46,6 +46,17 @@ def _add_catalog_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--country", help="region for grid carbon intensity and electricity")
 
 
+def _add_results_and_machine(parser: argparse.ArgumentParser) -> None:
+    """What `cost` and `report` both read: results files and the local machine's economics."""
+    parser.add_argument(
+        "results",
+        nargs="*",
+        type=Path,
+        help="results files or folders (default: results/ and results/reference/)",
+    )
+    _add_machine_flags(parser)
+
+
 def _add_machine_flags(parser: argparse.ArgumentParser) -> None:
     _add_catalog_flags(parser)
     parser.add_argument("--machine", type=Path, metavar="FILE", help="local machine profile (TOML)")
@@ -136,26 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("workloads", help="list the workloads and their sizes")
 
     cost = commands.add_parser("cost", help="cost per run: local machine vs cloud offers")
-    cost.add_argument(
-        "results",
-        nargs="*",
-        type=Path,
-        help="results files or folders (default: results/ and results/reference/)",
-    )
-    _add_machine_flags(cost)
+    _add_results_and_machine(cost)
     cost.add_argument("--format", choices=("table", "json", "csv"), default="table")
     cost.add_argument(
         "--all-offers", action="store_true", help="every offer, not the cheapest per provider and GPU"
     )
 
     report = commands.add_parser("report", help="one self-contained HTML page from results")
-    report.add_argument(
-        "results",
-        nargs="*",
-        type=Path,
-        help="results files or folders (default: results/ and results/reference/)",
-    )
-    _add_machine_flags(report)
+    _add_results_and_machine(report)
     report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")
     report.add_argument(
         "--format",

@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,35 +118,48 @@ def _timing(
     }
 
 
+@dataclass(frozen=True)
+class CellFigures:
+    """What one process measured for a cell, before any aggregation across ranks."""
+
+    measurement: Measurement
+    warmup_s: tuple[float, ...]
+    energy: Any  # EnergyReading or None
+    memory: dict[str, Any]
+    losses: tuple[float | None, float | None, float | None]  # initial, start, end
+    flops_per_step: int | None
+    flops_note: str
+    setup_s: float
+    first_step_s: float
+    device_id: str
+
+
+def _finish(record: dict[str, Any], started: float) -> dict[str, Any]:
+    quality_gate = record.get("quality")
+    if quality_gate is not None and not quality_gate["valid_run"]:
+        record["reason"] = "loss did not fall: cost per run is not a valid run"
+    record["wall_s"] = time.perf_counter() - started
+    return record
+
+
 def _ddp_record(
-    record,
-    rank,
-    prepared,
-    measurement,
-    warmup_s,
-    spec,
-    energy,
-    memory_figures,
-    losses,
-    flops_per_step,
-    flops_note,
-    started,
-    setup_s,
-    first_step_s,
-    device_id,
-):
+    record: dict[str, Any],
+    rank: Any,
+    prepared: Any,
+    spec: dict[str, Any],
+    figures: CellFigures,
+    started: float,
+) -> dict[str, Any] | None:
     """Gather every rank's figures on rank 0 and aggregate them (rules in ``distributed``)."""
     mine = {
         "rank": rank.rank,
-        "device": device_id,
-        "samples_s": list(measurement.samples_s),
-        "window_s": measurement.window_s,
-        "warmup_samples_s": warmup_s,
-        "energy": {"joules": energy.joules, "method": energy.method, "device": device_id, "note": energy.note}
-        if energy
-        else {"joules": None, "method": None, "device": device_id},
-        "memory": memory_figures,
-        "losses": losses,
+        "device": figures.device_id,
+        "samples_s": list(figures.measurement.samples_s),
+        "window_s": figures.measurement.window_s,
+        "energy": {"joules": energy.joules, "method": energy.method, "device": figures.device_id}
+        if (energy := figures.energy)
+        else {"joules": None, "method": None, "device": figures.device_id},
+        "memory": figures.memory,
     }
     everyone = distributed.gather(mine)
     if rank.rank != 0:
@@ -162,15 +176,17 @@ def _ddp_record(
         **{**_workload_fields(prepared), "items_per_step": global_items},
         items_per_rank_step=prepared.items_per_step,
         timing={
-            **_timing(spec, setup_s, first_step_s, aggregated, warmup_s),
+            **_timing(spec, figures.setup_s, figures.first_step_s, aggregated, figures.warmup_s),
             "per_rank_samples_s": per_rank,
             "aggregation": "step time = slowest rank's; throughput = global items / it",
         },
         **summarise(prepared, aggregated, items_per_step=global_items),
-        quality=quality(*losses),
+        quality=quality(*figures.losses),
         metrics={},
-        flops_per_step=flops_per_step * rank.world_size if flops_per_step is not None else None,
-        flops_method=flops_note + " (one rank's count x world size)",
+        flops_per_step=(
+            figures.flops_per_step * rank.world_size if figures.flops_per_step is not None else None
+        ),
+        flops_method=figures.flops_note + " (one rank's count x world size)",
         peak_memory_bytes=max((r["memory"].get("peak_memory_bytes") or 0) for r in everyone),
         peak_memory_method=everyone[0]["memory"].get("peak_memory_method"),
         peak_memory_per_rank=[{"rank": r["rank"], "device": r["device"], **r["memory"]} for r in everyone],
@@ -182,10 +198,7 @@ def _ddp_record(
         throttled=None,
         throttle_note="",
     )
-    if not record["quality"]["valid_run"]:
-        record["reason"] = "loss did not fall: cost per run is not a valid run"
-    record["wall_s"] = time.perf_counter() - started
-    return record
+    return _finish(record, started)
 
 
 def _meter(kind: str, probe: dict[str, Any], nvml: Any, handle: Any):
@@ -296,23 +309,19 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
     flops_per_step, flops_note = _count_flops(prepared.step)
     energy = meter.reading if meter is not None else None
     if rank is not None:
-        return _ddp_record(
-            record,
-            rank,
-            prepared,
+        figures = CellFigures(
             measurement,
-            warmup_s,
-            spec,
+            tuple(warmup_s),
             energy,
             memory_figures,
             (loss_initial, losses.get("start"), loss_end),
             flops_per_step,
             flops_note,
-            started,
             setup_s,
             first_step_s,
             device_id,
         )
+        return _ddp_record(record, rank, prepared, spec, figures, started)
 
     record.update(
         **_workload_fields(prepared),
@@ -333,10 +342,7 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
         throttled=bool(throttled) if throttled is not None else None,
         throttle_note=throttle_note,
     )
-    if record["quality"] is not None and not record["quality"]["valid_run"]:
-        record["reason"] = "loss did not fall: cost per run is not a valid run"
-    record["wall_s"] = time.perf_counter() - started
-    return record
+    return _finish(record, started)
 
 
 def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
