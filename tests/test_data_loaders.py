@@ -164,6 +164,29 @@ def test_lean_decode_gives_the_same_tokens_as_generate(tmp_path):
     assert torch.equal(gpt2_generate.greedy_decode(model, ids, 20), reference)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_matvec_layout_keeps_the_weights_and_the_tokens(tmp_path, dtype):
+    import copy
+
+    import torch
+
+    datafiles.tiny_gpt2(tmp_path)
+    model = gpt2_generate.load_model(tmp_path / "gpt2").to(getattr(torch, dtype)).eval()
+    relaid = gpt2_generate.matvec_layout(copy.deepcopy(model))
+    attention = relaid.transformer.h[0].attn.c_attn
+    assert isinstance(attention, torch.nn.Linear)
+    assert torch.equal(attention.weight, model.transformer.h[0].attn.c_attn.weight.t())
+    ids = torch.randint(
+        0, 50257, (1, gpt2_generate.PROMPT_TOKENS), generator=torch.Generator().manual_seed(2)
+    )
+    with torch.inference_mode():
+        reference = model.generate(
+            ids, attention_mask=torch.ones_like(ids), max_new_tokens=16, min_new_tokens=16, do_sample=False
+        )
+    assert torch.equal(gpt2_generate.greedy_decode(relaid, ids, 16), reference)
+    assert sum(p.numel() for p in relaid.parameters()) == sum(p.numel() for p in model.parameters())
+
+
 @pytest.mark.parametrize("decode", ["lean", "generate"])
 def test_both_decode_modes_time_prefill_and_decode(tmp_path, decode):
     datafiles.tiny_gpt2(tmp_path)
