@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="lean",
         help="GPT-2 decode loop: aipcbench's lean loop or transformers.generate",
     )
+    run.add_argument(
+        "--keep-denormals",
+        action="store_true",
+        help="keep IEEE denormal floats on the CPU (default: flush to zero, as tuned training does)",
+    )
     run.add_argument("--warmup", type=int, dest="warmup_steps", help="warm-up steps")
     run.add_argument("--min-steps", type=int, dest="min_steps", help="minimum timed steps")
     run.add_argument("--min-time", type=float, dest="min_time_s", help="minimum timed seconds")
@@ -206,7 +211,11 @@ def _run_config(args: argparse.Namespace, inventory) -> Any:
         data_dir=args.data_dir,
         plugins=tuple(args.plugin),
         seed=args.seed,
-        options={"channels_last": args.channels_last, "decode": args.gpt2_decode},
+        options={
+            "channels_last": args.channels_last,
+            "decode": args.gpt2_decode,
+            "keep_denormals": args.keep_denormals,
+        },
         world_sizes=world_sizes,
         torchrun_args=torchrun_args,
     )

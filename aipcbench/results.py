@@ -15,6 +15,8 @@ of the previous version would misread):
   ``achieved_flops``, ``mfu_rated``, ``mfu_measured``...), memory (``peak_memory_bytes`` +
   method), energy (``energy_j_per_step``, ``energy_j_per_run``, ``energy_method``...),
   ``co2e_g_per_run`` and throttling. Upgrading a v1 file sets all of them to null.
+  Added since without a bump (a v2 reader loses nothing by ignoring it): ``cpu_denormals``
+  per record (absent in older v2 files = not recorded; they kept IEEE denormals).
 
 Older versions are upgraded on load; newer ones are refused with a message that says to
 upgrade aipcbench, never guessed at.

@@ -1,7 +1,9 @@
 """Runs the cells of a suite, each in its own child process, and records every outcome.
 
-The parent never imports a workload: it starts ``python -m aipcbench.worker`` in a new process
-session per cell, waits with a timeout, and turns whatever happened into a record:
+The parent never runs a workload: each cell runs in a process of its own, in a new session (a
+fork of the fork server that has already imported torch, see ``aipcbench.forkserver``; or
+``python -m aipcbench.worker`` under torchrun for data-parallel cells). The parent waits with a
+timeout and turns whatever happened into a record:
 
 - the worker wrote a record -> that record (``ok``, ``failed``, ``oom`` or ``skipped``);
 - the process hung past ``--timeout``  -> ``timeout`` (its whole process group is killed);
@@ -27,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from aipcbench import distributed
+from aipcbench import distributed, forkserver
 from aipcbench.config import Cell, RunConfig
 from aipcbench.derive import derive
 from aipcbench.errors import Interrupted
@@ -73,17 +75,20 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL the child's process group and every descendant, so nothing outlives the cell.
+def _kill_group(process: subprocess.Popen | forkserver.ForkedChild) -> None:
+    """SIGKILL the child, its process group and every descendant, so nothing outlives the cell.
 
-    torchrun starts each rank in a session of its own, so the group alone is not enough.
+    torchrun starts each rank in a session of its own, so the group alone is not enough; a
+    forked child may not have made its own group yet, so it is killed by pid as well.
     """
     victims = _descendants(process.pid)
     own_group = os.getpgrp()
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    for kill, target in ((os.killpg, process.pid), (os.kill, process.pid)):
+        try:
+            if process.poll() is None:
+                kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     for pid in victims:
         try:
             group = os.getpgid(pid)
@@ -190,13 +195,16 @@ def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None 
         spec_path.write_text(json.dumps(spec))
         started = time.monotonic()
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                worker_command(spec, spec_path, result_path),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            if forkserver.available() and not spec.get("cell", {}).get("nproc"):
+                process = forkserver.start([str(spec_path), str(result_path)], log_path)
+            else:
+                process = subprocess.Popen(
+                    worker_command(spec, spec_path, result_path),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             try:
                 while process.poll() is None:
                     if time.monotonic() - started > timeout_s:

@@ -1,7 +1,9 @@
 """Workloads that fail on purpose, loaded with ``aipcbench run --plugin fault_workloads``.
 
 Each one misbehaves inside the child process the way real workloads do (an exception, the OOM
-killer's SIGKILL, a segfault, a hang), so the tests can check that only that cell pays.
+killer's SIGKILL, a segfault, a hang), so the tests can check that only that cell pays; and one
+(``denormal-probe``, ``env-probe``) that report the floating-point mode and environment
+their process runs in.
 """
 
 from __future__ import annotations
@@ -66,6 +68,23 @@ def _slow(ctx):
     return _prepared(lambda: time.sleep(0.02))
 
 
+def _denormal_probe(ctx):
+    """Reports, from inside the cell's process, whether a denormal float survives arithmetic
+    on a thread of the intra-op pool (the flag must reach those threads, not just the main one)."""
+    import torch
+
+    prepared = _prepared(lambda: None)
+    tiny = torch.full((1 << 16,), 1e-39) * 1.0  # large enough to run on the thread pool
+    prepared.details = {"denormal_survives": bool(tiny[-1] != 0)}
+    return prepared
+
+
+def _env_probe(ctx):
+    prepared = _prepared(lambda: None)
+    prepared.details = {"env": os.environ.get("AIPCBENCH_TEST_ENV_PROBE")}
+    return prepared
+
+
 def _spawn_orphan(ctx):
     """Starts a grandchild that would outlive the cell if the runner did not kill the group."""
     import subprocess
@@ -92,6 +111,8 @@ for _name, _prepare in {
     "fault-unsupported": _unsupported,
     "slow": _slow,
     "fault-orphan": _spawn_orphan,
+    "denormal-probe": _denormal_probe,
+    "env-probe": _env_probe,
 }.items():
     workloads.register(WorkloadSpec(name=_name, summary="test fault", sizes=("default",), prepare=_prepare))
 

@@ -28,7 +28,10 @@ def _run(cli, tmp_path, workloads, *extra):
     return code, out, err, results.load(files[0])
 
 
-def test_each_fault_is_recorded_and_the_suite_goes_on(cli, plugin_env, tmp_path):
+@pytest.mark.parametrize("launcher", ["forkserver", "subprocess"])
+def test_each_fault_is_recorded_and_the_suite_goes_on(cli, plugin_env, tmp_path, launcher):
+    if launcher == "subprocess":
+        plugin_env.setenv("AIPCBENCH_NO_FORKSERVER", "1")
     names = "fault-raise,fault-sigkill,fault-segv,fault-hang,fault-oom,fault-unsupported,null"
     earlier = tmp_path / "earlier.json"  # not run-*.json: a file the suite must leave alone
     earlier.write_bytes(b"results of an earlier run")
@@ -98,3 +101,23 @@ def test_real_workloads_record_everything(cli, tmp_path):
     env = doc.environment
     assert env["devices"][0]["id"] == "cpu" and env["versions"]["torch"]
     assert "mlp:tiny@cpu/fp32" in out  # the summary table
+
+
+@pytest.mark.parametrize("keep, expected", [(False, "flushed to zero"), (True, "kept (IEEE)")])
+def test_denormals_flushed_in_the_cell_unless_kept(cli, plugin_env, tmp_path, keep, expected):
+    extra = ["--keep-denormals"] if keep else []
+    code, out, err, doc = _run(cli, tmp_path, "denormal-probe", *extra)
+    record = doc.records[0]
+    assert code == 0 and record["cpu_denormals"] == expected
+    assert record["details"]["denormal_survives"] is keep
+    assert doc.data["config"]["options"]["keep_denormals"] is keep
+
+
+def test_a_forked_cell_sees_the_environment_of_its_own_run(cli, plugin_env, tmp_path):
+    """The fork server starts once per process; each cell must still get the caller's current
+    environment, not the one the server was started with."""
+    for value in ("first", "second"):
+        plugin_env.setenv("AIPCBENCH_TEST_ENV_PROBE", value)
+        out_dir = tmp_path / value
+        code, out, err, doc = _run(cli, out_dir, "env-probe")
+        assert code == 0 and doc.records[0]["details"]["env"] == value

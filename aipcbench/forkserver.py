@@ -1,0 +1,85 @@
+"""Cells start as forks of a server that has already imported torch.
+
+Why: a fresh Python process spends about 1.5 s importing torch, 1 s more importing
+torch._dynamo (every optimizer's constructor does) and up to 2.5 s importing transformers'
+GPT-2 before a cell does any work; in the quick suite that was a third of the wall time.
+multiprocessing's fork server imports those once (``aipcbench.preload``), then forks one
+child per cell. The child is still a process of its own: its own session, killed with its
+whole tree on a timeout, and a crash or an OOM kill costs that cell only.
+
+The server was started with the environment and working directory of the moment it started;
+each child takes the caller's current ones instead. Data-parallel cells still start under
+torchrun (``aipcbench.runner``). ``AIPCBENCH_NO_FORKSERVER=1`` falls back to one fresh
+``python -m aipcbench.worker`` per cell.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+_context = None
+
+
+def available() -> bool:
+    return "forkserver" in multiprocessing.get_all_start_methods() and not os.environ.get(
+        "AIPCBENCH_NO_FORKSERVER"
+    )
+
+
+def _server():
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(["aipcbench.preload"])
+    return _context
+
+
+class ForkedChild:
+    """The part of ``subprocess.Popen``'s interface the runner uses, for a forked process."""
+
+    def __init__(self, process) -> None:
+        self._process = process
+        self.pid = process.pid
+
+    @property
+    def returncode(self) -> int | None:  # negative: killed by that signal, as with Popen
+        return self._process.exitcode
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._process.join(timeout)
+        if self._process.exitcode is None:
+            raise subprocess.TimeoutExpired("aipcbench cell", timeout or 0)
+        return self._process.exitcode
+
+
+def start(argv: list[str], log_path: Path) -> ForkedChild:
+    """Fork a child that runs ``aipcbench.worker.main(argv)``, its output going to ``log_path``."""
+    process = _server().Process(
+        target=_child_main, args=(argv, str(log_path), dict(os.environ), os.getcwd()), name="aipcbench-cell"
+    )
+    process.start()
+    return ForkedChild(process)
+
+
+def _child_main(argv: list[str], log_path: str, environ: dict[str, str], cwd: str) -> None:
+    os.setsid()  # its own session: the runner kills the group; a terminal's Ctrl-C does not reach it
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.environ.clear()
+    os.environ.update(environ)
+    os.chdir(cwd)
+    from aipcbench import worker
+
+    code = worker.main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)
