@@ -256,6 +256,9 @@ def _scale_out(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[str, ..
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from aipcbench import forkserver
+
+    forkserver.start_early()  # its imports overlap this process's own (torch, detection)
     import workloads
     from aipcbench.catalog import load_catalog
     from aipcbench.devices import detect_devices

@@ -38,6 +38,16 @@ def _server():
     return _context
 
 
+def start_early() -> None:
+    """Start the server (and its imports) now, in parallel with the caller's own start-up,
+    instead of at the first cell."""
+    if available():
+        from multiprocessing import forkserver as mp_forkserver
+
+        _server()
+        mp_forkserver.ensure_running()
+
+
 class ForkedChild:
     """The part of ``subprocess.Popen``'s interface the runner uses, for a forked process."""
 

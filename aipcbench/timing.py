@@ -56,7 +56,7 @@ class TimingPolicy:
             raise UserInputError(f"maximum steps must be >= minimum steps, got {self.max_steps}")
 
 
-QUICK_POLICY = TimingPolicy(warmup_steps=2, min_steps=5, min_time_s=1.0, max_time_s=6.0)
+QUICK_POLICY = TimingPolicy(warmup_steps=2, min_steps=5, min_time_s=2.0, max_time_s=6.0)
 FULL_POLICY = TimingPolicy(
     warmup_steps=10, min_steps=30, min_time_s=10.0, max_time_s=120.0, max_steps=200_000
 )
