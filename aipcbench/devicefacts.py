@@ -55,7 +55,12 @@ def rated_peaks(
         if tflops:
             peaks[dtype] = {"flops": tflops * 1e12, "source": _cite(spec)}
         elif device["kind"] == "cpu" and measured.get("clock_ghz"):
-            flops, formula = cpu_rated_peak(device.get("details", {}), measured["clock_ghz"], dtype)
+            issued = measured.get("flops_per_cycle", {}).get(dtype, {})
+            flops, formula = cpu_rated_peak(
+                device.get("details", {}), measured["clock_ghz"], dtype, issued.get("flops_per_cycle")
+            )
+            if issued:
+                formula += f"; issue rate: {issued['method']}"
             peaks[dtype] = {
                 "flops": flops,
                 "source": f"formula: {formula}; clock {measured.get('clock_method', '')}",
@@ -83,6 +88,7 @@ def device_facts(
         "spec_key": (s.key if (s := _spec_for(device, catalog)) else None),
         "clock_ghz": measured.get("clock_ghz"),
         "clock_method": measured.get("clock_method"),
+        "flops_per_cycle": measured.get("flops_per_cycle", {}),
         "rated_peaks": rated_peaks(device, catalog, measured, dtypes),
         "measured_peaks": measured.get("measured_peaks", {}),
         "measured_bandwidth": measured.get("measured_bandwidth", {}),

@@ -367,6 +367,7 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
 def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
     """Clock (CPU), large-GEMM peak per dtype and idle power of one device."""
     from aipcbench.probes.cpuclock import measure_clock_ghz
+    from aipcbench.probes.cpuissue import measure_flops_per_cycle
     from aipcbench.probes.peak import measure_gemm_flops, measure_read_bandwidth
 
     device = spec["device"]
@@ -389,6 +390,8 @@ def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
     facts["idle_note"] = "; ".join(n for n in [facts["idle_note"], *notes, nvml_note] if n)
     if kind == "cpu":
         facts["clock_ghz"], facts["clock_method"] = measure_clock_ghz()
+        simd = set(device.get("details", {}).get("simd", []))
+        facts["flops_per_cycle"] = measure_flops_per_cycle(simd, facts["clock_ghz"], spec["dtypes"])
     try:
         facts["measured_bandwidth"] = measure_read_bandwidth(device["id"])
     except Exception as exc:

@@ -23,6 +23,7 @@ import pytest
 import workloads
 from aipcbench.devices import read_cpu_info
 from aipcbench.probes.cpuclock import measure_clock_ghz
+from aipcbench.probes.cpuissue import measure_flops_per_cycle
 from aipcbench.probes.flops import count_step_flops
 from aipcbench.probes.peak import cpu_rated_peak, measure_read_bandwidth
 from workloads.base import PrepareContext
@@ -52,7 +53,9 @@ def test_training_near_the_rated_peak(name, size, dtype, options, target, record
     median = statistics.median(_median_step(prepared.step, 6))
     flops = count_step_flops(prepared.step)
     ghz, _ = measure_clock_ghz()
-    peak, formula = cpu_rated_peak(read_cpu_info(), ghz, dtype)
+    info = read_cpu_info()
+    issued = measure_flops_per_cycle(set(info.get("simd", [])), ghz, [dtype]).get(dtype, {})
+    peak, formula = cpu_rated_peak(info, ghz, dtype, issued.get("flops_per_cycle"))
     mfu = flops / median / peak
     record_property("mfu_rated", mfu)
     print(

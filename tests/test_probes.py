@@ -256,6 +256,38 @@ def test_cpu_flops_per_cycle(model, simd, dtype, expected):
     assert peak.cpu_flops_per_cycle({"model": model, "simd": simd}, dtype)[0] == expected
 
 
+@pytest.mark.parametrize(
+    "simd, dtype, measured, expected, says",
+    [
+        (["avx512f", "avx512_bf16"], "bf16", 29.3, 32, "flags imply 128"),  # slow vdpbf16ps
+        (["avx512f"], "fp32", 60.2, 64, "loop issues 60"),  # confirms the table
+        (["avx512f", "avx512_fp16"], "fp16", 300.0, 128, "loop issues 300"),  # never above it
+        (["avx512f", "amx_bf16"], "bf16", 29.3, 1024, "AMX"),  # the loop does not use AMX
+        (["avx512f"], "fp32", None, 64, "AVX-512"),
+    ],
+)
+def test_measured_issue_rate_corrects_the_flags_table(simd, dtype, measured, expected, says):
+    per_cycle, why = peak.cpu_flops_per_cycle({"model": "Intel Xeon", "simd": simd}, dtype, measured)
+    assert per_cycle == expected and says in why
+
+
+def test_issue_rate_loops_run_on_this_cpu():
+    import platform
+    import shutil
+
+    from aipcbench.devices import read_cpu_info
+    from aipcbench.probes.cpuissue import measure_flops_per_cycle
+
+    simd = set(read_cpu_info().get("simd", []))
+    if platform.machine() != "x86_64" or not shutil.which("cc") or not {"avx2", "fma"} <= simd:
+        pytest.skip("needs x86-64 with AVX2/FMA and a C compiler")
+    found = measure_flops_per_cycle(simd, 3.0, ["fp32", "int8"], seconds=0.02)
+    assert set(found) == {"fp32"}  # no kernel for int8: absent, not guessed
+    assert 1 < found["fp32"]["flops_per_cycle"] < 1000
+    assert "register-only loop" in found["fp32"]["method"]
+    assert measure_flops_per_cycle(simd, None, ["fp32"]) == {}  # no clock: nothing to divide by
+
+
 def test_cpu_rated_peak_formula_is_written_out():
     flops, formula = peak.cpu_rated_peak(
         {"model": "Intel", "simd": ["avx512f"], "physical_cores": 2}, 3.6, "fp32"

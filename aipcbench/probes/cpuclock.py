@@ -48,24 +48,30 @@ MACROS = (
 )
 
 
-def _compile(directory: Path) -> ctypes.CDLL | None:
+def compile_library(directory: Path, name: str, code: str, flags: tuple[str, ...] = ()) -> ctypes.CDLL | None:
+    """Compile C ``code`` into a shared library with the system's compiler; None if it cannot."""
     compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if compiler is None or platform.machine() not in ("x86_64", "AMD64", "aarch64", "arm64"):
         return None
-    source, library = directory / "chain.c", directory / "chain.so"
-    source.write_text(MACROS + SOURCE)
+    source, library = directory / f"{name}.c", directory / f"{name}.so"
+    source.write_text(code)
     try:
         subprocess.run(
-            [compiler, "-O1", "-shared", "-fPIC", "-o", str(library), str(source)],
+            [compiler, "-O2", *flags, "-shared", "-fPIC", "-o", str(library), str(source)],
             check=True,
             capture_output=True,
             timeout=60,
         )
+        return ctypes.CDLL(str(library))
     except (OSError, subprocess.SubprocessError):
         return None
-    lib = ctypes.CDLL(str(library))
-    lib.aipcbench_chain.argtypes = [ctypes.c_uint64]
-    lib.aipcbench_chain.restype = ctypes.c_uint64
+
+
+def _compile(directory: Path) -> ctypes.CDLL | None:
+    lib = compile_library(directory, "chain", MACROS + SOURCE, ("-O1",))
+    if lib is not None:
+        lib.aipcbench_chain.argtypes = [ctypes.c_uint64]
+        lib.aipcbench_chain.restype = ctypes.c_uint64
     return lib
 
 

@@ -13,19 +13,36 @@ FLOPs per cycle follow from the SIMD width and FMA units the flags imply (an FMA
 - Arm NEON: two 128-bit FMA units -> 16 fp32 (Apple P-cores have four -> 32);
 - bf16/fp16: AVX512_BF16 / AVX512_FP16 dot products double the fp32 rate; AMX tiles give 1,024
   per core per cycle; without them the CPU converts to fp32 and the fp32 rate applies.
+Where a register-only loop measured the core's issue rate (``cpuissue``), the table is
+checked against it: a core that issues an instruction slower than its flags imply gets the
+measured rate (rounded to the power of two it is nearest), and the formula says so.
 Measured: the median throughput of repeated large matrix multiplications on the device.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 AMX_FLOPS_PER_CYCLE = 1024
 
 
-def cpu_flops_per_cycle(info: dict[str, Any], dtype: str) -> tuple[int, str]:
-    """(FLOPs per cycle per core, reason) for a CPU description from ``read_cpu_info``."""
+def cpu_flops_per_cycle(info: dict[str, Any], dtype: str, measured: float | None = None) -> tuple[int, str]:
+    """(FLOPs per cycle per core, reason) for a CPU description from ``read_cpu_info``,
+    checked against ``measured`` (FLOPs per cycle from a register-only loop) when given."""
+    listed, why = _listed_flops_per_cycle(info, dtype)
+    if not measured or measured <= 0 or listed == AMX_FLOPS_PER_CYCLE:  # the loop does not use AMX
+        return listed, why
+    issued = 2 ** round(math.log2(measured))
+    if issued < listed:
+        return issued, (
+            f"{why}: the flags imply {listed}, but a register-only loop issues {measured:.0f} on this core"
+        )
+    return listed, f"{why}; a register-only loop issues {measured:.0f}"
+
+
+def _listed_flops_per_cycle(info: dict[str, Any], dtype: str) -> tuple[int, str]:
     simd = set(info.get("simd", []))
     model = info.get("model", "")
     amd = "AMD" in model
@@ -55,9 +72,11 @@ def cpu_flops_per_cycle(info: dict[str, Any], dtype: str) -> tuple[int, str]:
     return fp32, why
 
 
-def cpu_rated_peak(info: dict[str, Any], clock_ghz: float, dtype: str) -> tuple[float, str]:
+def cpu_rated_peak(
+    info: dict[str, Any], clock_ghz: float, dtype: str, measured_per_cycle: float | None = None
+) -> tuple[float, str]:
     """(FLOP/s, formula text) for the CPU at the measured clock."""
-    per_cycle, why = cpu_flops_per_cycle(info, dtype)
+    per_cycle, why = cpu_flops_per_cycle(info, dtype, measured_per_cycle)
     cores = info.get("physical_cores") or info.get("logical_cores") or 1
     flops = cores * clock_ghz * 1e9 * per_cycle
     formula = (
