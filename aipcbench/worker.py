@@ -1,4 +1,5 @@
-"""The child process that measures one cell: ``python -m aipcbench.worker SPEC.json RECORD.json``.
+"""The child process that measures one cell: ``main([SPEC.json, RECORD.json])``, in a fork of the
+cell server (``aipcbench.forkserver``) or as ``python -m aipcbench.worker SPEC.json RECORD.json``.
 
 Each cell runs in its own process so that a crash, an out-of-memory kill or a hang costs that
 cell only, and so that one workload's allocator state, threads or compiled kernels never leak
