@@ -18,11 +18,10 @@ from __future__ import annotations
 import ctypes
 import platform
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from aipcbench.probes.cpuclock import compile_library
+from aipcbench.probes.cpuclock import best_rate, compile_library
 
 ACCUMULATORS = 12
 HEADER = r"""
@@ -103,14 +102,7 @@ def _run_best(lib: ctypes.CDLL, flops_per_iteration: int, seconds: float) -> flo
     """Best FLOP/s of repeated short runs on this (one) thread."""
     lib.aipcbench_issue.argtypes = [ctypes.c_uint64]
     lib.aipcbench_issue.restype = ctypes.c_float
-    lib.aipcbench_issue(200_000)  # wake the core up to its working clock
-    iterations, best = 400_000, 0.0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        begin = time.perf_counter()
-        lib.aipcbench_issue(iterations)
-        best = max(best, iterations * flops_per_iteration / (time.perf_counter() - begin))
-    return best
+    return best_rate(lib.aipcbench_issue, 400_000, flops_per_iteration, seconds)
 
 
 def measure_flops_per_cycle(
