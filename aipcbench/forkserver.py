@@ -22,11 +22,14 @@ import sys
 from pathlib import Path
 
 _context = None
+_failed = False  # the server could not start here (no AF_UNIX sockets, say): don't retry per cell
 
 
 def available() -> bool:
-    return "forkserver" in multiprocessing.get_all_start_methods() and not os.environ.get(
-        "AIPCBENCH_NO_FORKSERVER"
+    return (
+        not _failed
+        and "forkserver" in multiprocessing.get_all_start_methods()
+        and not os.environ.get("AIPCBENCH_NO_FORKSERVER")
     )
 
 
@@ -69,12 +72,18 @@ class ForkedChild:
         return self._process.exitcode
 
 
-def start(argv: list[str], log_path: Path) -> ForkedChild:
-    """Fork a child that runs ``aipcbench.worker.main(argv)``, its output going to ``log_path``."""
+def start(argv: list[str], log_path: Path) -> ForkedChild | None:
+    """Fork a child that runs ``aipcbench.worker.main(argv)``, its output going to ``log_path``;
+    None if the server cannot be reached (the caller then starts a fresh interpreter)."""
+    global _failed
     process = _server().Process(
         target=_child_main, args=(argv, str(log_path), dict(os.environ), os.getcwd()), name="aipcbench-cell"
     )
-    process.start()
+    try:
+        process.start()
+    except (OSError, EOFError, RuntimeError):
+        _failed = True
+        return None
     return ForkedChild(process)
 
 

@@ -195,9 +195,10 @@ def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None 
         spec_path.write_text(json.dumps(spec))
         started = time.monotonic()
         with open(log_path, "wb") as log:
+            process = None
             if forkserver.available() and not spec.get("cell", {}).get("nproc"):
                 process = forkserver.start([str(spec_path), str(result_path)], log_path)
-            else:
+            if process is None:
                 process = subprocess.Popen(
                     worker_command(spec, spec_path, result_path),
                     stdin=subprocess.DEVNULL,

@@ -121,3 +121,21 @@ def test_a_forked_cell_sees_the_environment_of_its_own_run(cli, plugin_env, tmp_
         out_dir = tmp_path / value
         code, out, err, doc = _run(cli, out_dir, "env-probe")
         assert code == 0 and doc.records[0]["details"]["env"] == value
+
+
+def test_a_fork_server_that_cannot_start_falls_back_to_fresh_processes(cli, plugin_env, tmp_path):
+    from aipcbench import forkserver
+
+    class Unstartable:
+        def Process(self, **kwargs):  # noqa: N802 (multiprocessing's name)
+            class Process:
+                def start(self):
+                    raise OSError("AF_UNIX sockets are not allowed here")
+
+            return Process()
+
+    plugin_env.setattr(forkserver, "_server", Unstartable)
+    plugin_env.setattr(forkserver, "_failed", False)
+    code, out, err, doc = _run(cli, tmp_path, "env-probe,null")
+    assert code == 0 and [r["status"] for r in doc.records] == ["ok", "ok"]
+    assert forkserver.available() is False  # tried once, not once per cell
