@@ -1,4 +1,4 @@
-"""FLOPs of one step, counted once in a separate pass after the timed window.
+"""FLOPs of one step, counted once in a separate, untimed step (before warm-up ends).
 
 ``torch.utils.flop_counter.FlopCounterMode`` intercepts every aten op to count its FLOPs, which
 slows a tiny step several times over: it must never wrap a timed step (TorchBench counts the
