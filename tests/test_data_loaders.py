@@ -9,7 +9,7 @@ import pytest
 
 from aipcbench.errors import DataError
 from tests import datafiles
-from workloads import cnn_mnist, datasets, gpt2_generate, vgg16_cifar10
+from workloads import cnn_mnist, datasets, gpt2_generate, packed_linear, vgg16_cifar10
 from workloads.base import PrepareContext
 
 
@@ -185,6 +185,26 @@ def test_matvec_layout_keeps_the_weights_and_the_tokens(tmp_path, dtype):
         )
     assert torch.equal(gpt2_generate.greedy_decode(relaid, ids, 16), reference)
     assert sum(p.numel() for p in relaid.parameters()) == sum(p.numel() for p in model.parameters())
+    if dtype == "bfloat16" and packed_linear.available():  # what prepare does for CPU bf16
+        assert packed_linear.pack_linears(relaid) == 2 * 4 + 1  # 2 layers x 4 projections + head
+        assert torch.equal(gpt2_generate.greedy_decode(relaid, ids, 16), reference)
+
+
+def test_packed_bf16_gpt2_counts_the_same_flops_as_fp32(tmp_path):
+    from aipcbench.probes.flops import count_step_flops
+    from workloads.base import PrepareContext
+
+    if not packed_linear.available():
+        pytest.skip("this torch build has no oneDNN")
+    datafiles.tiny_gpt2(tmp_path)
+    counted = {}
+    for dtype in ("fp32", "bf16"):
+        prepared = gpt2_generate.prepare(
+            PrepareContext("cpu", dtype, "batch1", quick=True, data_dir=tmp_path)
+        )
+        counted[dtype] = (count_step_flops(prepared.step), prepared.details["weight_layout"])
+    assert "oneDNN" in counted["bf16"][1] and "Conv1D" in counted["fp32"][1]
+    assert counted["bf16"][0] == counted["fp32"][0] > 0
 
 
 @pytest.mark.parametrize("decode", ["lean", "generate"])

@@ -29,6 +29,7 @@ import torch
 
 from aipcbench.devices import synchronizer
 from aipcbench.errors import DataError
+from workloads import packed_linear
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
 from workloads.common import TORCH_DTYPES, seeded_generator
 
@@ -250,9 +251,14 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
             ),
         )
     model = model.to(device=device, dtype=TORCH_DTYPES[ctx.dtype]).eval()
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    parameters = sum(p.numel() for p in model.parameters())
     layout = "transformers Conv1D (in, out)"
     if ctx.device_type == "cpu" and ctx.dtype in ("bf16", "fp16"):
         model, layout = matvec_layout(model), "nn.Linear (out, in), for CPU reduced-precision matvecs"
+        if ctx.dtype == "bf16" and not ctx.compile and packed_linear.available():
+            packed_linear.pack_linears(model)
+            layout = "oneDNN pre-packed bf16 weights (blocked layout), for CPU matvecs"
     if ctx.compile:
         model.forward = torch.compile(model.forward, dynamic=True)
     ids, prompt_note = prompt_ids(directory, batch, ctx.seed)
@@ -283,7 +289,6 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         greedy_decode(model, ids, new_tokens, clock, sync)
 
     step = lean_step if decoding == "lean" else generate_step
-    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
 
     return PreparedWorkload(
         step=step,
@@ -303,7 +308,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
             **clock.metrics(last_n, batch),
             **weight_stream(clock.metrics(last_n, batch), weight_bytes),
         },
-        parameters=sum(p.numel() for p in model.parameters()),
+        parameters=parameters,
         details={
             "batch": batch,
             "new_tokens": new_tokens,
