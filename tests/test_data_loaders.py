@@ -195,7 +195,7 @@ def test_packed_bf16_gpt2_counts_the_same_flops_as_fp32(tmp_path):
     from workloads.base import PrepareContext
 
     if not packed_linear.available():
-        pytest.skip("this torch build has no oneDNN")
+        pytest.skip("oneDNN cannot pack bf16 weights here (no oneDNN, or a CPU without AVX-512 BW/VL/DQ)")
     datafiles.tiny_gpt2(tmp_path)
     counted = {}
     for dtype in ("fp32", "bf16"):

@@ -14,6 +14,7 @@ only bf16 is packed.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -21,7 +22,7 @@ from torch import nn
 from torch.utils.flop_counter import flop_registry, register_flop_formula
 
 
-def available() -> bool:
+def _has_ops() -> bool:
     """This torch build has oneDNN and the two ops (x86 and Arm CPU builds do)."""
     try:
         return torch.backends.mkldnn.is_available() and all(
@@ -29,6 +30,20 @@ def available() -> bool:
         )
     except (AttributeError, RuntimeError):
         return False
+
+
+@functools.cache
+def available() -> bool:
+    """The ops exist *and* this CPU can pack bf16 weights: oneDNN's bf16 reorder needs
+    AVX512BW/VL/DQ or AVX-NE-CONVERT, which an AVX2-only core (e.g. an AMD EPYC without
+    AVX-512) lacks even though the build has the op. Asked once, on a 16x16 weight."""
+    if not _has_ops():
+        return False
+    try:
+        torch.ops.mkldnn._reorder_linear_weight(torch.zeros(16, 16, dtype=torch.bfloat16), 1)
+    except RuntimeError:
+        return False
+    return True
 
 
 class PackedLinear(nn.Module):
@@ -63,5 +78,5 @@ def _linear_flops(x_shape, w_shape, *args, out_shape=None, **kwargs) -> int:
     return 2 * math.prod(x_shape[:-1]) * in_features * out_features
 
 
-if available() and torch.ops.mkldnn._linear_pointwise not in flop_registry:
+if _has_ops() and torch.ops.mkldnn._linear_pointwise not in flop_registry:
     register_flop_formula(torch.ops.mkldnn._linear_pointwise)(_linear_flops)
