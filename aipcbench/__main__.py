@@ -1,3 +1,5 @@
+"""``python -m aipcbench``: the same command line as the ``aipcbench`` script."""
+
 import sys
 
 from aipcbench.cli import main

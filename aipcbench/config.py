@@ -1,20 +1,29 @@
-"""Validated, frozen configuration of a run: built from CLI flags, with no side effects."""
+"""Validated, frozen configuration of each command: built from CLI flags, with no side effects.
+
+The CLI only parses; everything a command needs arrives here as one frozen value, checked
+before anything runs (a wrong value names the flag the user typed).
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aipcbench.errors import UserInputError
-from aipcbench.timing import FULL_POLICY, QUICK_POLICY, TimingPolicy
+from aipcbench.results.record import DTYPES, TimingPolicy
 
-DTYPES = ("fp32", "bf16", "fp16")
+QUICK_POLICY = TimingPolicy(warmup_steps=2, min_steps=5, min_time_s=2.0, max_time_s=6.0)
+FULL_POLICY = TimingPolicy(
+    warmup_steps=10, min_steps=30, min_time_s=10.0, max_time_s=120.0, max_steps=200_000
+)
+DECODE_MODES = ("lean", "generate")
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One point of the cartesian product devices x workloads x dtypes."""
+    """One point of the cartesian product devices x workloads x dtypes (x world sizes)."""
 
     workload: str
     size: str
@@ -29,8 +38,17 @@ class Cell:
         ranks = f" x{self.nproc} ranks" if self.nproc else ""
         return f"{self.workload}:{self.size}@{self.device}/{self.dtype}{suffix}{ranks}"
 
-    def identity(self) -> dict[str, Any]:
-        return {"cell": self.label, **asdict(self)}
+
+@dataclass(frozen=True)
+class WorkloadOptions:
+    """Options a user sets for every workload that understands them (others ignore them)."""
+
+    channels_last: bool = False  # NHWC activations for convolutional nets
+    decode: str = "lean"  # text generation: aipcbench's greedy loop, or transformers.generate
+
+    def __post_init__(self) -> None:
+        if self.decode not in DECODE_MODES:
+            raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, got {self.decode!r}")
 
 
 @dataclass(frozen=True)
@@ -46,21 +64,60 @@ class RunConfig:
     data_dir: Path | None = None
     plugins: tuple[str, ...] = ()
     seed: int = 0
-    options: dict[str, Any] = field(default_factory=dict)  # workload options (channels_last)
+    options: WorkloadOptions = field(default_factory=WorkloadOptions)
+    keep_denormals: bool = False
     world_sizes: tuple[int, ...] = ()  # data-parallel ranks per node; () = plain processes
     torchrun_args: tuple[str, ...] = ()  # --nnodes/--node-rank/--rdzv-endpoint pass-through
+    report_dir: Path | None = None  # None: no report
+    catalog_files: tuple[Path, ...] = ()
+    country: str | None = None  # grid carbon intensity and electricity region
+    cpu_watts: float | None = None  # rated power for energy estimates without a sensor
+    gpu_watts: float | None = None
+    machine_file: Path | None = None  # the local machine profile the run's report prices with
 
     def to_dict(self) -> dict[str, Any]:
+        """The config as stored in the results file."""
         data = asdict(self)
-        data["results_dir"] = str(self.results_dir)
-        data["data_dir"] = str(self.data_dir) if self.data_dir else None
+        for key in ("results_dir", "data_dir", "report_dir", "machine_file"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        data["catalog_files"] = [str(path) for path in self.catalog_files]
         return data
 
 
+@dataclass(frozen=True)
+class PricingConfig:
+    """What ``cost`` and ``report`` read: results files and the local machine's economics."""
+
+    results: tuple[Path, ...] = ()
+    catalog_files: tuple[Path, ...] = ()
+    machine_file: Path | None = None
+    machine_values: dict[str, Any] = field(default_factory=dict)  # flag overrides, by profile key
+    local_host: str | None = None
+    startup_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    pricing: PricingConfig
+    format: str = "table"  # table | json | csv
+    all_offers: bool = False
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    pricing: PricingConfig
+    format: str = "html"  # html | md | csv | json
+    out: Path | None = None
+
+
 def split_list(flag: str, text: str) -> tuple[str, ...]:
-    items = tuple(item.strip() for item in text.split(",") if item.strip())
-    if not items:
-        raise UserInputError(f"{flag}: empty list")
+    """Comma-separated items; an empty list or a repeated item is refused."""
+    items = tuple(item.strip() for item in text.split(","))
+    if not text.strip() or not all(items):
+        raise UserInputError(f"{flag}: empty item in '{text}' (give a comma-separated list)")
+    repeated = sorted({item for item in items if items.count(item) > 1})
+    if repeated:
+        raise UserInputError(f"{flag}: '{repeated[0]}' is listed twice")
     return items
 
 
@@ -81,13 +138,13 @@ def parse_dtypes(text: str) -> tuple[str, ...]:
     return dtypes
 
 
-# policy field -> (flag, smallest allowed value)
+# policy field -> (flag, smallest allowed value, largest allowed value)
 POLICY_FLAGS = {
-    "warmup_steps": ("--warmup", 0),
-    "min_steps": ("--min-steps", 1),
-    "min_time_s": ("--min-time", 0.0),
-    "max_time_s": ("--max-time", 0.001),
-    "max_steps": ("--max-steps", 1),
+    "warmup_steps": ("--warmup", 0, 1_000_000),
+    "min_steps": ("--min-steps", 1, 10_000_000),
+    "min_time_s": ("--min-time", 0.0, 7 * 86400.0),
+    "max_time_s": ("--max-time", 0.001, 7 * 86400.0),
+    "max_steps": ("--max-steps", 1, 10_000_000),
 }
 
 
@@ -97,13 +154,16 @@ def build_policy(quick: bool, overrides: dict[str, Any]) -> TimingPolicy:
     for key, value in overrides.items():
         if value is None:
             continue
-        flag, smallest = POLICY_FLAGS[key]
-        if value < smallest:
-            raise UserInputError(f"{flag}: must be at least {smallest}, got {value}")
+        flag, smallest, largest = POLICY_FLAGS[key]
+        if not math.isfinite(value) or not smallest <= value <= largest:
+            raise UserInputError(f"{flag}: must be between {smallest:g} and {largest:g}, got {value}")
         values[key] = value
     # A longer minimum time than the default cap lifts the cap with it.
     if overrides.get("max_time_s") is None:
         values["max_time_s"] = max(values["max_time_s"], values["min_time_s"])
     if overrides.get("max_steps") is None:
         values["max_steps"] = max(values["max_steps"], values["min_steps"])
-    return TimingPolicy(**values)
+    try:
+        return TimingPolicy(**values)
+    except ValueError as exc:
+        raise UserInputError(f"timing flags: {exc}") from None

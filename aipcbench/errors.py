@@ -40,6 +40,23 @@ class ProbeUnavailable(AipcbenchError):
 
 
 class Interrupted(AipcbenchError):
-    """The user stopped the run (SIGINT/SIGTERM); what finished is kept (exit 130)."""
+    """The user stopped the run (SIGINT, SIGTERM, SIGHUP); what finished is kept (exit 130).
+    ``ended_by`` names what stopped it, for the results file."""
 
     exit_code = 130
+
+    def __init__(self, message: str = "interrupted", ended_by: str = "interrupted"):
+        super().__init__(message)
+        self.ended_by = ended_by
+
+
+class StorageError(AipcbenchError):
+    """A results or report file could not be written (a full disk, say); what was written
+    before is kept (exit 1)."""
+
+
+def exception_line(exc: BaseException) -> str:
+    """Any exception as ``Type: message`` on one line, at most 300 characters: how a failed
+    cell, probe or figure is recorded."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from workloads import gpt2_generate
-from workloads.base import PrepareContext
-from workloads.common import TORCH_DTYPES
+from workloads.base import PrepareContext, WorkloadOptions
+from workloads.precision import TORCH_DTYPES
 
 ROUNDS = 5
 
@@ -22,7 +22,7 @@ def test_lean_decode_not_slower_than_generate(dtype, record_property):
     best = {}
     prepared = {
         mode: gpt2_generate.prepare(
-            PrepareContext("cpu", dtype, "batch1", quick=True, options={"decode": mode})
+            PrepareContext("cpu", dtype, "batch1", quick=True, options=WorkloadOptions(decode=mode))
         )
         for mode in ("lean", "generate")
     }

@@ -16,7 +16,8 @@ import time
 import pytest
 
 import workloads
-from aipcbench.timing import TimingPolicy, measure
+from aipcbench.results.record import TimingPolicy
+from aipcbench.run.timing import measure
 from workloads.base import PrepareContext
 
 CELLS = [

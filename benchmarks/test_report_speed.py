@@ -1,10 +1,12 @@
 """Rendering a report from 10,000 records (target: under 5 s on a 2-core CPU)."""
 
 import copy
+from dataclasses import replace
+from pathlib import Path
 
 from aipcbench.catalog import load_catalog
-from aipcbench.machine import build_profile
-from aipcbench.pricing import compare
+from aipcbench.cost.compare import compare
+from aipcbench.cost.machine import build_profile
 from aipcbench.report.context import build_context
 from aipcbench.report.render import render_html
 from aipcbench.results import ResultsDocument, load
@@ -15,10 +17,10 @@ def ten_thousand_records() -> list[ResultsDocument]:
     base = load(DATA / "results-v2.json")
     documents = []
     for index in range(1000):  # 1,000 files x 10 records
-        data = copy.deepcopy(base.data)
-        data["run_id"] = f"bench-{index}"
-        data["environment"]["host"] = f"host-{index % 20}"
-        documents.append(ResultsDocument(path=f"bench-{index}.json", schema_version_on_disk=2, data=data))
+        environment = {**copy.deepcopy(base.environment), "host": f"host-{index % 20}"}
+        documents.append(
+            replace(base, path=Path(f"bench-{index}.json"), run_id=f"bench-{index}", environment=environment)
+        )
     return documents
 
 

@@ -25,8 +25,10 @@ from aipcbench.devices import read_cpu_info
 from aipcbench.probes.cpuclock import measure_clock_ghz
 from aipcbench.probes.cpuissue import measure_flops_per_cycle
 from aipcbench.probes.flops import count_step_flops
-from aipcbench.probes.peak import cpu_rated_peak, measure_read_bandwidth
-from workloads.base import PrepareContext
+from aipcbench.probes.peak import cpu_rated_peak
+from aipcbench.run.device_probe import measure_read_bandwidth
+from aipcbench.run.timing import best_rate
+from workloads.base import PrepareContext, WorkloadOptions
 
 
 def _median_step(step, steps: int) -> list[float]:
@@ -48,13 +50,15 @@ def _median_step(step, steps: int) -> list[float]:
     ],
 )
 def test_training_near_the_rated_peak(name, size, dtype, options, target, record_property):
-    prepared = workloads.get(name).prepare(PrepareContext("cpu", dtype, size, options=options))
+    prepared = workloads.get(name).prepare(
+        PrepareContext("cpu", dtype, size, options=WorkloadOptions(**options))
+    )
     _median_step(prepared.step, 2)
     median = statistics.median(_median_step(prepared.step, 6))
     flops = count_step_flops(prepared.step)
-    ghz, _ = measure_clock_ghz()
+    ghz, _ = measure_clock_ghz(best_rate)
     info = read_cpu_info()
-    issued = measure_flops_per_cycle(set(info.get("simd", [])), ghz, [dtype]).get(dtype, {})
+    issued = measure_flops_per_cycle(set(info.get("simd", [])), ghz, [dtype], best_rate).get(dtype, {})
     peak, formula = cpu_rated_peak(info, ghz, dtype, issued.get("flops_per_cycle"))
     mfu = flops / median / peak
     record_property("mfu_rated", mfu)

@@ -3,7 +3,7 @@
 Run from the repository root with the reference folder beside it:
     python scripts/build_catalogs_from_reference.py ../shared/reference
 Every row keeps its source and date. Rows left out, and why, are listed in LEFT_OUT and in
-aipcbench/catalogs/README.md. The generated CSVs are committed; this script documents how.
+aipcbench/catalog/data/README.md. The generated CSVs are committed; this script documents how.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-OUT = Path("aipcbench/catalogs")
+OUT = Path("aipcbench/catalog/data")
 
 # reference gpu_model text -> catalog accelerator key (device_specs.csv)
 ACCELERATORS = {

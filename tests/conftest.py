@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -37,3 +38,10 @@ def cli(capsys):
 
 def python_cmd(*args: str) -> list[str]:
     return [sys.executable, *args]
+
+
+def default_sigint() -> None:
+    """For subprocesses the tests start and then interrupt: SIGINT back to its default, so the
+    child's Python raises KeyboardInterrupt even when the test run inherited SIGINT as ignored
+    (a script's background job, some CI runners)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

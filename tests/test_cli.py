@@ -13,9 +13,9 @@ import pytest
         (["run", "--workloads", "nope"], "--workloads: unknown workload 'nope' (valid: "),
         (["run", "--workloads", "mlp:huge"], "'mlp' has no size 'huge' (valid: tiny, full)"),
         (["run", "--dtype", "fp8"], "--dtype: unknown dtype 'fp8' (valid: fp32, bf16, fp16)"),
-        (["run", "--min-steps", "0"], "--min-steps: must be at least 1, got 0"),
-        (["run", "--warmup", "-1"], "--warmup: must be at least 0"),
-        (["run", "--timeout", "0"], "argument --timeout: must be > 0, got 0"),
+        (["run", "--min-steps", "0"], "--min-steps: must be between 1 and"),
+        (["run", "--warmup", "-1"], "--warmup: must be between 0 and"),
+        (["run", "--timeout", "0"], "argument --timeout: must be a finite number in (0, "),
         (["run", "--timeout", "soon"], "argument --timeout: not a number: 'soon'"),
         (["run", "--bogus"], "unrecognized arguments: --bogus"),
         (["run", "--plugin", "no_such_module_x"], "--plugin: cannot import 'no_such_module_x'"),
@@ -81,3 +81,49 @@ def test_unknown_country_and_bad_catalog(cli, tmp_path):
     code, out, err = cli("run", "--workloads", "null", "--catalog", str(bad), "--results-dir", str(tmp_path))
     assert code == 2 and "bad.csv:2: missing column" in err and err.count("\n") == 1
     assert list(tmp_path.glob("run-*.json")) == []
+
+
+def test_the_report_goes_where_the_user_says_and_the_last_line_says_where(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(
+        "run",
+        "--devices",
+        "cpu",
+        "--workloads",
+        "null",
+        "--results-dir",
+        str(tmp_path / "elsewhere" / "r"),
+        "--warmup",
+        "0",
+        "--min-steps",
+        "2",
+        "--min-time",
+        "0",
+        "--max-time",
+        "0.5",
+    )
+    assert code == 0, err
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("report: reports/report-run-") or last.startswith("report: reports/report-")
+    assert list((tmp_path / "reports").glob("report-*.html"))  # reports/ where the user is
+    assert not (tmp_path / "elsewhere" / "reports").exists()  # never beside a --results-dir
+    code, out, err = cli(
+        "run",
+        "--devices",
+        "cpu",
+        "--workloads",
+        "null",
+        "--results-dir",
+        str(tmp_path / "r2"),
+        "--report-dir",
+        str(tmp_path / "mine"),
+        "--warmup",
+        "0",
+        "--min-steps",
+        "2",
+        "--min-time",
+        "0",
+        "--max-time",
+        "0.5",
+    )
+    assert code == 0 and out.strip().splitlines()[-1].startswith(f"report: {tmp_path / 'mine'}")

@@ -2,12 +2,13 @@
 
 import pytest
 
-from aipcbench import cost
 from aipcbench.catalog import load_catalog
+from aipcbench.cost import formulas as cost
+from aipcbench.cost.compare import compare
+from aipcbench.cost.machine import build_profile, read_toml
 from aipcbench.errors import DataError
-from aipcbench.machine import build_profile, read_toml
-from aipcbench.pricing import compare
-from aipcbench.results import ResultsDocument
+from aipcbench.results.record import Energy, Flops
+from tests.records import document, ok_record
 
 
 def cents(value):
@@ -129,35 +130,19 @@ def test_toml_syntax_error_gives_line_and_column(tmp_path):
 
 
 def _doc(host, device_name, device_id, seconds, run_id, mfu=0.5, energy=None, dtype="bf16", facts=None):
-    record = {
-        "workload": "vgg16-cifar10",
-        "size": "train",
-        "device": device_id,
-        "dtype": dtype,
-        "status": "ok",
-        "mode": "train",
-        "items_per_step": 64,
-        "run": {"seconds_per_run": seconds, "items_per_run": 500_000, "description": "d"},
-        "mfu_measured": mfu,
-        "energy_j_per_run": energy,
-        "quality": {"valid_run": True},
-    }
-    data = {
-        "environment": {
-            "host": host,
-            "started_at": run_id,
-            "devices": [{"id": device_id, "name": device_name}],
-        },
-        "devices_measured": facts or {},
-        "records": [record],
-        "run_id": run_id,
-    }
-    return ResultsDocument(path=f"{run_id}.json", schema_version_on_disk=2, data=data)
+    record = ok_record(
+        device=device_id,
+        dtype=dtype,
+        seconds_per_run=seconds,
+        flops=Flops(None, "", mfu_measured=mfu),
+        energy=Energy(None, None, None, per_run_j=energy) if energy is not None else None,
+    )
+    return document([record], host, run_id, [{"id": device_id, "name": device_name}], facts)
 
 
 def test_measured_offers_and_estimates_from_the_gpu_measurement():
     catalog = load_catalog()
-    cpu_facts = {"cpu": {"rated_peaks": {"bf16": {"flops": 7.5e11}}}}
+    cpu_facts = {"cpu": {"device": "cpu", "rated_peaks": {"bf16": {"flop_per_s": 7.5e11, "source": "s"}}}}
     local = _doc("laptop", "Some CPU", "cpu", 6000.0, "2", energy=3.6e6, facts=cpu_facts)
     h100 = _doc("cloudbox", "NVIDIA H100 80GB HBM3", "cuda:0", 60.0, "1")
     machine = build_profile(

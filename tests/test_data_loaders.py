@@ -10,7 +10,8 @@ import pytest
 from aipcbench.errors import DataError
 from tests import datafiles
 from workloads import cnn_mnist, datasets, gpt2_generate, packed_linear, vgg16_cifar10
-from workloads.base import PrepareContext
+from workloads.base import PrepareContext, WorkloadOptions
+from workloads.textgen import find_weights
 
 
 @pytest.fixture(autouse=True)
@@ -135,7 +136,7 @@ def test_gpt2_weights_from_a_save_pretrained_directory(tmp_path):
 def test_gpt2_without_weights_is_random_init_of_the_real_shape(tmp_path):
     model = gpt2_generate.random_model(__import__("torch").device("cpu"), 0)
     assert sum(p.numel() for p in model.parameters()) == 124_439_808
-    assert gpt2_generate.find_weights(None) is None
+    assert find_weights(None, "gpt2", "AIPCBENCH_GPT2_DIR", gpt2_generate.HUB_REPOS) is None
 
 
 def test_corrupt_safetensors_is_a_data_error(tmp_path):
@@ -210,7 +211,7 @@ def test_packed_bf16_gpt2_counts_the_same_flops_as_fp32(tmp_path):
 @pytest.mark.parametrize("decode", ["lean", "generate"])
 def test_both_decode_modes_time_prefill_and_decode(tmp_path, decode):
     datafiles.tiny_gpt2(tmp_path)
-    prepared = gpt2_generate.prepare(ctx("batch1", tmp_path, options={"decode": decode}))
+    prepared = gpt2_generate.prepare(ctx("batch1", tmp_path, options=WorkloadOptions(decode=decode)))
     for _ in range(2):
         prepared.step()
     metrics = prepared.extra_metrics(2)

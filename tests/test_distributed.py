@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from aipcbench import distributed, results
-from aipcbench.timing import TimingPolicy
+from aipcbench import results
+from aipcbench.results.record import TimingPolicy
+from aipcbench.run import distributed
 
 FAST = ["--warmup", "2", "--min-steps", "5", "--min-time", "0.3", "--no-report"]
 
@@ -49,17 +50,17 @@ def test_two_gloo_ranks_on_the_cpu(cli, tmp_path):
     assert code == 0, err
     doc = results.load(next(tmp_path.glob("run-*.json")))
     one, two = doc.records
-    assert (one["world_size"], two["world_size"]) == (1, 2) and two["backend"] == "gloo"
-    per_rank = two["timing"]["per_rank_samples_s"]
+    assert (one.world_size, two.world_size) == (1, 2) and two.data_parallel.backend == "gloo"
+    per_rank = two.timing.per_rank_samples_s
     assert len(per_rank) == 2 and len(per_rank[0]) == len(per_rank[1]) >= 5  # both ranks
-    assert two["timing"]["samples_s"] == [max(a, b) for a, b in zip(*per_rank)]
-    assert two["items_per_step"] == 2 * two["items_per_rank_step"] == 64
-    assert two["throughput"]["items_per_s"] == pytest.approx(64 / two["summary"]["median"])
-    assert two["quality"]["loss_fell"] is True
-    assert two["scaling_efficiency"] == pytest.approx(
-        two["throughput"]["items_per_s"] / (2 * one["throughput"]["items_per_s"])
+    assert list(two.timing.samples_s) == [max(a, b) for a, b in zip(*per_rank)]
+    assert two.workload_facts.items_per_step == 2 * two.data_parallel.items_per_rank_step == 64
+    assert two.throughput.items_per_s == pytest.approx(64 / two.step_time.median_s)
+    assert two.quality.loss_fell is True
+    assert two.data_parallel.scaling_efficiency == pytest.approx(
+        two.throughput.items_per_s / (2 * one.throughput.items_per_s)
     )
-    assert len(two["peak_memory_per_rank"]) == 2
+    assert len(two.memory.per_rank) == 2
 
 
 def test_non_training_workload_is_skipped_under_ddp(cli, tmp_path):
@@ -76,8 +77,8 @@ def test_non_training_workload_is_skipped_under_ddp(cli, tmp_path):
         *FAST,
     )
     doc = results.load(next(tmp_path.glob("run-*.json")))
-    assert doc.records[0]["status"] == "skipped"
-    assert "training workload" in doc.records[0]["reason"]
+    assert doc.records[0].status == "skipped"
+    assert "training workload" in doc.records[0].reason
 
 
 def _worker_processes(marker: str) -> list[int]:
@@ -113,9 +114,9 @@ def test_a_killed_rank_fails_the_cell_and_leaves_nothing_running(cli, plugin_env
     )
     assert code == 1
     record = results.load(next(tmp_path.glob("run-*.json"))).records[0]
-    assert record["status"] == "failed", record
-    assert record["reason"].startswith("rank 1 failed"), record["reason"]
-    assert "SIGKILL" in record["reason"], record["reason"]
+    assert record.status == "failed", record
+    assert record.reason.startswith("rank 1 failed"), record.reason
+    assert "SIGKILL" in record.reason, record.reason
     assert time.monotonic() - started < 60
     deadline = time.monotonic() + 5  # SIGKILLed processes can linger in /proc for a moment
     while _worker_processes("aipcbench-child-") and time.monotonic() < deadline:

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aipcbench import results
-from aipcbench.atomic import write_text_atomic
 from aipcbench.catalog import parse_catalog
 from aipcbench.errors import DataError, ResultsFileError
+from aipcbench.results.atomic import write_text_atomic
+from tests.conftest import default_sigint
 from workloads import datasets
 
 FAST = ["--warmup", "1", "--min-steps", "2", "--min-time", "0.01", "--max-time", "1", "--no-report"]
@@ -36,7 +37,9 @@ def _start(tmp_path, *extra):
         *FAST,
         *extra,
     ]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    )
 
 
 def _wait_for_first_record(tmp_path, process):
@@ -54,7 +57,9 @@ def _wait_for_first_record(tmp_path, process):
     pytest.fail("no cell finished")
 
 
-@pytest.mark.parametrize("signals", [[signal.SIGINT], [signal.SIGTERM], [signal.SIGINT, signal.SIGINT]])
+@pytest.mark.parametrize(
+    "signals", [[signal.SIGINT], [signal.SIGTERM], [signal.SIGHUP], [signal.SIGINT, signal.SIGINT]]
+)
 def test_terminate_and_double_interrupt_keep_finished_cells(plugin_env, tmp_path, signals):
     old = tmp_path / "run-old.json"
     old.write_bytes(b"an earlier run")
@@ -71,8 +76,23 @@ def test_terminate_and_double_interrupt_keep_finished_cells(plugin_env, tmp_path
     assert "1 finished cells kept" in err
     assert elapsed < 2.0, f"took {elapsed:.2f} s to exit"
     doc = results.load(path)
-    assert [r["workload"] for r in doc.records] == ["null"] and doc.data["interrupted"] is True
+    assert [r.workload for r in doc.records] == ["null"] and doc.complete is False
+    expected = "interrupted" if signals[0] == signal.SIGINT else signal.Signals(signals[0]).name
+    assert doc.ended_by == expected  # the file says how the run ended
     assert old.read_bytes() == b"an earlier run"
+
+
+def test_ctrl_c_works_when_the_tests_were_started_with_sigint_ignored(plugin_env, tmp_path):
+    """A script's background job (or CI) starts pytest with SIGINT ignored; the runs the tests
+    start must still stop on SIGINT, as a user's would."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process = _start(tmp_path, "--workloads", "null,fault-hang", "--timeout", "120")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    _wait_for_first_record(tmp_path, process)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
 
 
 def test_two_runs_started_at_once_write_two_loadable_files(plugin_env, tmp_path):
@@ -81,7 +101,7 @@ def test_two_runs_started_at_once_write_two_loadable_files(plugin_env, tmp_path)
     assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0
     files = sorted(tmp_path.glob("run-*.json"))
     assert len(files) == 2
-    assert all(results.load(f).records[0]["status"] == "ok" for f in files)
+    assert all(results.load(f).records[0].status == "ok" for f in files)
 
 
 def test_a_planted_symlink_at_the_target_is_replaced_not_followed(tmp_path):
@@ -114,9 +134,12 @@ def test_pickled_weights_run_no_code_even_when_torch_is_told_to_allow_it(tmp_pat
     (folder / "model.safetensors").unlink()
     marker = tmp_path / "payload-ran"
     torch.save({"transformer.wte.weight": Payload(marker)}, folder / "pytorch_model.bin")
-    with pytest.raises(DataError, match="pytorch_model.bin: cannot load safely"):
+    with pytest.raises(DataError, match="pytorch_model.bin: refused") as refused:
         gpt2_generate.load_model(folder)
     assert not marker.exists()
+    message = str(refused.value)
+    assert "safetensors" in message  # says how to convert it
+    assert "weights_only=False" not in message and "weights_only" not in message  # never the unsafe path
 
 
 @pytest.mark.parametrize(

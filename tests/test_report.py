@@ -8,14 +8,15 @@ import sys
 
 import pytest
 
-from aipcbench import cost
 from aipcbench.catalog import load_catalog
-from aipcbench.machine import build_profile
-from aipcbench.pricing import compare
+from aipcbench.cost import formulas as cost
+from aipcbench.cost.compare import compare
+from aipcbench.cost.machine import build_profile
 from aipcbench.report.browser import chromium_path, open_report
 from aipcbench.report.context import build_context
 from aipcbench.report.render import json_for_script, render_html, write_report
 from aipcbench.results import load
+from aipcbench.results.store import from_data
 from tests.conftest import DATA
 
 HOSTILE = ["</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
@@ -41,12 +42,10 @@ def test_page_data_matches_the_cost_and_results_code():
     page = render_html(context)
     figures = _embedded(page)["figures"]
     vgg = next(c for c in comparisons if c.label == "vgg16-cifar10:train fp32")
-    local_record = next(r for r in documents[1].records if r["cell"] == "vgg16-cifar10:train@cpu/fp32")
+    local_record = next(r for r in documents[1].records if r.cell == "vgg16-cifar10:train@cpu/fp32")
     # local cost recomputed from the formulas and the record
     per_hour = cost.hardware_usd_per_hour(3200, 0, 3, 8)
-    expected = cost.local_cost_per_run(
-        local_record["run"]["seconds_per_run"], local_record["energy_j_per_run"], per_hour, 0.2
-    )
+    expected = cost.local_cost_per_run(local_record.run.time_s, local_record.energy.per_run_j, per_hour, 0.2)
     assert vgg.local.total_usd == pytest.approx(expected.total_usd)
     cost_fig = figures["cost"]
     hardware = cost_fig["data"][0]
@@ -54,16 +53,16 @@ def test_page_data_matches_the_cost_and_results_code():
     assert hardware["y"][index] == pytest.approx(expected.hardware_usd)
     # the H100 offers are measured from the second host's file
     lambda_h100 = next(o for o in vgg.offers if o.instance_type == "gpu_1x_h100_sxm5")
-    fixture_record = next(r for r in documents[0].records if r["cell"] == "vgg16-cifar10:train@cuda:0/fp32")
+    fixture_record = next(r for r in documents[0].records if r.cell == "vgg16-cifar10:train@cuda:0/fp32")
     assert lambda_h100.evidence.method == "measured"
     assert lambda_h100.on_demand_usd == pytest.approx(
-        cost.cloud_cost_per_run(fixture_record["run"]["seconds_per_run"], 4.29, 60, 60)
+        cost.cloud_cost_per_run(fixture_record.run.time_s, 4.29, 60, 60)
     )
     # throughput chart carries the recorded throughput of every ok record, per host
     traces = {t["name"]: t for t in figures["throughput"]["data"]}
     cpu_trace = traces["golden-host cpu"]
     assert cpu_trace["y"][cpu_trace["x"].index("vgg16-cifar10:train fp32")] == pytest.approx(
-        local_record["throughput"]["items_per_s"]
+        local_record.throughput.items_per_s
     )
     assert "fixture-h100-box cuda:0" in traces  # many machines, grouped by host and device
     # the headline names the cheapest option
@@ -82,12 +81,13 @@ def test_same_cell_measured_twice_is_shown_twice():
 
 def test_hostile_strings_are_only_ever_escaped(tmp_path):
     documents, catalog, machine, _ = _inputs()
-    doc = documents[1]
-    doc.data["environment"]["host"] = HOSTILE[0]
-    doc.data["environment"]["devices"][0]["name"] = HOSTILE[1]
-    doc.records[0]["reason"] = HOSTILE[1]
-    doc.records[0]["status"] = "failed"
-    doc.records[1]["data_note"] = HOSTILE[0]
+    raw = json.loads((DATA / "results-v2.json").read_text())
+    raw["environment"]["host"] = HOSTILE[0]
+    raw["environment"]["devices"][0]["name"] = HOSTILE[1]
+    raw["records"][0]["reason"] = HOSTILE[1]
+    raw["records"][0]["status"] = "failed"
+    raw["records"][1]["data_note"] = HOSTILE[0]
+    documents[1] = from_data(DATA / "results-v2.json", raw)
     comparisons = compare(documents, catalog, machine)
     page = render_html(build_context(documents, comparisons, machine, HOSTILE[0]))
     assert page.count("<script") == 3  # plotly.js, the JSON data, the drawing code

@@ -37,20 +37,20 @@ def test_each_fault_is_recorded_and_the_suite_goes_on(cli, plugin_env, tmp_path,
     earlier.write_bytes(b"results of an earlier run")
     started = time.monotonic()
     code, out, err, doc = _run(cli, tmp_path, names, "--timeout", "4")
-    by_name = {r["workload"]: r for r in doc.records}
+    by_name = {r.workload: r for r in doc.records}
     assert code == 1
-    assert by_name["fault-raise"]["status"] == "failed"
-    assert by_name["fault-raise"]["reason"] == "RuntimeError: injected failure second line"
-    assert by_name["fault-sigkill"]["status"] == "killed"
-    assert "SIGKILL" in by_name["fault-sigkill"]["reason"]
-    assert by_name["fault-segv"]["status"] == "failed"
-    assert "SIGSEGV" in by_name["fault-segv"]["reason"]
-    assert by_name["fault-hang"]["status"] == "timeout"
-    assert "--timeout 4" in by_name["fault-hang"]["reason"]
-    assert by_name["fault-oom"]["status"] == "oom"
-    assert by_name["fault-unsupported"]["status"] == "skipped"
-    assert by_name["null"]["status"] == "ok"  # ran after all the faults
-    assert doc.data["complete"] is True
+    assert by_name["fault-raise"].status == "failed"
+    assert by_name["fault-raise"].reason == "RuntimeError: injected failure second line"
+    assert by_name["fault-sigkill"].status == "killed"
+    assert "SIGKILL" in by_name["fault-sigkill"].reason
+    assert by_name["fault-segv"].status == "failed"
+    assert "SIGSEGV" in by_name["fault-segv"].reason
+    assert by_name["fault-hang"].status == "timeout"
+    assert "--timeout 4" in by_name["fault-hang"].reason
+    assert by_name["fault-oom"].status == "oom"
+    assert by_name["fault-unsupported"].status == "skipped"
+    assert by_name["null"].status == "ok"  # ran after all the faults
+    assert doc.complete is True
     assert "Traceback" not in err
     assert time.monotonic() - started < 60
     assert earlier.read_bytes() == b"results of an earlier run"
@@ -59,7 +59,7 @@ def test_each_fault_is_recorded_and_the_suite_goes_on(cli, plugin_env, tmp_path,
 def test_skipped_alone_exits_zero(cli, plugin_env, tmp_path):
     code, out, err, doc = _run(cli, tmp_path, "fault-unsupported,null")
     assert code == 0
-    assert [r["status"] for r in doc.records] == ["skipped", "ok"]
+    assert [r.status for r in doc.records] == ["skipped", "ok"]
 
 
 def test_a_timed_out_cell_leaves_no_orphan_process(cli, plugin_env, tmp_path):
@@ -67,7 +67,7 @@ def test_a_timed_out_cell_leaves_no_orphan_process(cli, plugin_env, tmp_path):
     plugin_env.setenv("AIPCBENCH_TEST_MARKER", str(marker))
     out_dir = tmp_path / "out"
     code, out, err, doc = _run(cli, out_dir, "fault-orphan", "--timeout", "3")
-    assert doc.records[0]["status"] == "timeout"
+    assert doc.records[0].status == "timeout"
     pid = int(marker.read_text())
     time.sleep(0.2)
     assert not _running(pid)
@@ -89,15 +89,15 @@ def test_real_workloads_record_everything(cli, tmp_path):
     assert code == 0, err
     doc = results.load(next(tmp_path.glob("run-*.json")))
     mlp = doc.records[0]
-    assert mlp["status"] == "ok" and mlp["mode"] == "train"
-    assert mlp["timing"]["warmup_samples_s"] and len(mlp["timing"]["samples_s"]) >= 2
-    assert mlp["summary"]["n"] == len(mlp["timing"]["samples_s"])
-    expected_rate = mlp["items_per_step"] / mlp["summary"]["median"]
-    assert mlp["throughput"]["items_per_s"] == pytest.approx(expected_rate)
-    assert mlp["run"]["method"] == "extrapolated"
-    assert mlp["run"]["seconds_per_run"] == pytest.approx(mlp["run"]["items_per_run"] / expected_rate)
-    assert mlp["quality"]["loss_fell"] is True
-    assert mlp["data_source"] == "synthetic"
+    assert mlp.status == "ok" and mlp.mode == "train"
+    assert mlp.timing.warmup_samples_s and len(mlp.timing.samples_s) >= 2
+    assert mlp.step_time.n == len(mlp.timing.samples_s)
+    expected_rate = mlp.workload_facts.items_per_step / mlp.step_time.median_s
+    assert mlp.throughput.items_per_s == pytest.approx(expected_rate)
+    assert mlp.run.method == "extrapolated"
+    assert mlp.run.time_s == pytest.approx(mlp.run.items_per_run / expected_rate)
+    assert mlp.quality.loss_fell is True
+    assert mlp.data_source == "synthetic"
     env = doc.environment
     assert env["devices"][0]["id"] == "cpu" and env["versions"]["torch"]
     assert "mlp:tiny@cpu/fp32" in out  # the summary table
@@ -108,9 +108,9 @@ def test_denormals_flushed_in_the_cell_unless_kept(cli, plugin_env, tmp_path, ke
     extra = ["--keep-denormals"] if keep else []
     code, out, err, doc = _run(cli, tmp_path, "denormal-probe", *extra)
     record = doc.records[0]
-    assert code == 0 and record["cpu_denormals"] == expected
-    assert record["details"]["denormal_survives"] is keep
-    assert doc.data["config"]["options"]["keep_denormals"] is keep
+    assert code == 0 and record.cpu_denormals == expected
+    assert record.workload_facts.details["denormal_survives"] is keep
+    assert doc.config["keep_denormals"] is keep
 
 
 def test_a_forked_cell_sees_the_environment_of_its_own_run(cli, plugin_env, tmp_path):
@@ -120,11 +120,11 @@ def test_a_forked_cell_sees_the_environment_of_its_own_run(cli, plugin_env, tmp_
         plugin_env.setenv("AIPCBENCH_TEST_ENV_PROBE", value)
         out_dir = tmp_path / value
         code, out, err, doc = _run(cli, out_dir, "env-probe")
-        assert code == 0 and doc.records[0]["details"]["env"] == value
+        assert code == 0 and doc.records[0].workload_facts.details["env"] == value
 
 
 def test_a_fork_server_that_cannot_start_falls_back_to_fresh_processes(cli, plugin_env, tmp_path):
-    from aipcbench import forkserver
+    from aipcbench.run import forkserver
 
     class Unstartable:
         def Process(self, **kwargs):  # noqa: N802 (multiprocessing's name)
@@ -137,5 +137,5 @@ def test_a_fork_server_that_cannot_start_falls_back_to_fresh_processes(cli, plug
     plugin_env.setattr(forkserver, "_server", Unstartable)
     plugin_env.setattr(forkserver, "_failed", False)
     code, out, err, doc = _run(cli, tmp_path, "env-probe,null")
-    assert code == 0 and [r["status"] for r in doc.records] == ["ok", "ok"]
+    assert code == 0 and [r.status for r in doc.records] == ["ok", "ok"]
     assert forkserver.available() is False  # tried once, not once per cell

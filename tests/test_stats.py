@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from aipcbench.stats import Summary, percentile
+from aipcbench.run.stats import Summary, percentile
 
 TEXTBOOK = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]
 

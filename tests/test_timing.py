@@ -1,7 +1,7 @@
 import pytest
 
-from aipcbench.errors import UserInputError
-from aipcbench.timing import TimingPolicy, measure
+from aipcbench.results.record import TimingPolicy
+from aipcbench.run.timing import measure, repeat_for, time_call
 
 
 class FakeDevice:
@@ -81,9 +81,10 @@ def test_windows_bracket_only_the_timed_steps():
 
         def stop(self):
             device.events.append("window-stop")
+            return "reading"
 
     policy = TimingPolicy(warmup_steps=2, min_steps=2, min_time_s=0.0, max_time_s=100.0)
-    measure(
+    measurement = measure(
         device.step,
         device.sync,
         policy,
@@ -96,6 +97,7 @@ def test_windows_bracket_only_the_timed_steps():
     assert events[:start].count("step") == 2  # warm-up happened before the window
     assert events[start:stop].count("step") == 2
     assert events.index("after-warmup") < start
+    assert measurement.window_readings == ("reading",)  # returned, not left in the window
 
 
 @pytest.mark.parametrize(
@@ -111,5 +113,12 @@ def test_windows_bracket_only_the_timed_steps():
 )
 def test_policy_rejects_nonsense(kwargs):
     values = {"warmup_steps": 1, "min_steps": 1, "min_time_s": 0.0, "max_time_s": 1.0, **kwargs}
-    with pytest.raises(UserInputError):
+    with pytest.raises(ValueError):
         TimingPolicy(**values)
+
+
+def test_probe_loops_read_the_clock_around_synced_calls():
+    device = FakeDevice([0.25])
+    samples = repeat_for(device.step, device.sync, seconds=1.0, min_repeats=3, clock=device.clock)
+    assert samples and all(s == 0.25 for s in samples) and len(samples) >= 3
+    assert time_call(device.step, device.sync, clock=device.clock) == 0.25

@@ -3,7 +3,7 @@
 import pytest
 
 import workloads
-from workloads.base import PrepareContext
+from workloads.base import PrepareContext, WorkloadOptions
 
 
 def _native_bf16() -> bool:
@@ -44,7 +44,9 @@ def test_mlp_shapes_are_the_documented_ones():
     assert [tuple(p.shape) for p in tiny.parameters()] == [(4, 3), (4,), (2, 4), (2,)]
 
 
-@pytest.mark.parametrize("options, dtype", [({}, "fp32"), ({"channels_last": True}, "bf16")])
+@pytest.mark.parametrize(
+    "options, dtype", [(WorkloadOptions(), "fp32"), (WorkloadOptions(channels_last=True), "bf16")]
+)
 def test_vgg16_trains_on_cifar_shaped_data(options, dtype):
     if dtype == "bf16" and not _native_bf16():
         dtype = "fp32"

@@ -10,13 +10,16 @@ sub-phases it alone can see (prefill vs decode), which it reports through ``extr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DTYPES = ("fp32", "bf16", "fp16")
-MODES = ("train", "infer", "generate", "overhead")
+# The closed sets, defined once with the record that stores them (pricing relies on ``mode``:
+# train/infer are priced by compute, generate by bandwidth, overhead never).
+from aipcbench.config import WorkloadOptions
+from aipcbench.results.record import DTYPES, MODES  # noqa: F401  (DTYPES: for workload authors)
 
 
 class Unsupported(Exception):
@@ -35,9 +38,15 @@ class RunDefinition:
     items_per_run: float
 
 
+def _host_only() -> None:
+    """The synchroniser of a device whose work is done when the call returns (the CPU)."""
+
+
 @dataclass(frozen=True)
 class PrepareContext:
-    """Everything a workload's ``prepare`` is told about the cell it is preparing."""
+    """Everything a workload's ``prepare`` is told about the cell it is preparing, and all it
+    needs from the harness: ``sync`` waits for the device's queued work, ``clock`` is the clock
+    the harness times with (for sub-phases only the workload can see, like prefill)."""
 
     device_id: str
     dtype: str
@@ -46,7 +55,9 @@ class PrepareContext:
     compile: bool = False
     data_dir: Path | None = None
     seed: int = 0
-    options: dict[str, Any] = field(default_factory=dict)
+    options: WorkloadOptions = field(default_factory=WorkloadOptions)
+    sync: Callable[[], None] = _host_only
+    clock: Callable[[], float] = time.perf_counter
 
     @property
     def device_type(self) -> str:
@@ -60,7 +71,7 @@ class PreparedWorkload:
     step: Callable[[], None]
     items_per_step: int
     item_unit: str  # samples | tokens | images | steps
-    mode: str  # one of MODES
+    mode: str  # one of MODES: train | infer | generate | overhead
     run: RunDefinition
     data_source: str  # real | synthetic | none
     data_note: str = ""
@@ -71,13 +82,21 @@ class PreparedWorkload:
     parameters: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
+
 
 @dataclass(frozen=True)
 class WorkloadSpec:
-    """A registry entry: a name, its sizes, and the function that prepares a cell."""
+    """A registry entry: a name, its sizes, and the function that prepares a cell.
+
+    ``preload`` names modules the cell fork server imports once (a heavy library the workload
+    needs), so no cell pays for importing them again."""
 
     name: str
     summary: str
     sizes: tuple[str, ...]
     prepare: Callable[[PrepareContext], PreparedWorkload]
     trainable: bool = False
+    preload: tuple[str, ...] = ()

@@ -2,11 +2,12 @@
 
 One step is one greedy generation: a 32-token prompt (prefill) then a fixed number of new
 tokens (decode); an end-of-text token never stops it early, so every step does the same work.
-Two decode loops (``--gpt2-decode``): ``lean`` (default), a plain loop over the transformers
-module and its KV cache, and ``generate``, ``transformers.generate`` itself, kept as the
-reference users compare with; both give the same tokens (tested). Prefill and decode are timed
-apart by stamping the clock at every token (after a device sync): time to first token,
-per-token latency, decode tokens/s, and the weight bytes streamed per second.
+Two decode loops (``--decode``, shared with any causal LM in ``workloads.textgen``): ``lean``
+(default), a plain loop over the transformers module and its KV cache, and ``generate``,
+``transformers.generate`` itself, kept as the reference users compare with; both give the
+same tokens (tested). Prefill and decode are timed apart by stamping the clock at every token
+(after a device sync): time to first token, per-token latency, decode tokens/s, and the weight
+bytes streamed per second.
 
 Sizes: ``batch1`` (latency: one user) and ``batched`` (throughput: 8 sequences on a CPU, 64 on
 a GPU). One run = 1,000 generations of 128 new tokens after a 32-token prompt.
@@ -19,42 +20,23 @@ meaningless text, and ``weights_source: random-init`` in the results.
 
 from __future__ import annotations
 
-import os
-import statistics
-import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from aipcbench.devices import synchronizer
 from aipcbench.errors import DataError
 from workloads import packed_linear
-from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
-from workloads.common import TORCH_DTYPES, seeded_generator
+from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
+from workloads.inputs import seeded_generator
+from workloads.precision import TORCH_DTYPES
+from workloads.textgen import DECODERS, TokenClock, find_weights, greedy_decode, weight_stream
 
 PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS = 32, 128, 32, 1_000
+HUB_REPOS = ("models--gpt2", "models--openai-community--gpt2")
 PROMPT_TEXT = (
     "The cheapest way to train a model depends on how often you train it. A founder "
     "who buys a workstation pays once and then only for electricity, while renting "
 )
-
-
-def find_weights(data_dir: Path | None) -> Path | None:
-    """A directory holding a GPT-2 ``config.json``, from the places a user may keep one."""
-    candidates = []
-    if data_dir is not None:
-        candidates += [data_dir / "gpt2", data_dir]
-    if os.environ.get("AIPCBENCH_GPT2_DIR"):
-        candidates.append(Path(os.environ["AIPCBENCH_GPT2_DIR"]))
-    candidates.append(Path("data") / "gpt2")
-    hub = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
-    for repo in ("models--gpt2", "models--openai-community--gpt2"):
-        candidates += sorted((hub / repo / "snapshots").glob("*"))
-    for candidate in candidates:
-        if (candidate / "config.json").is_file():
-            return candidate
-    return None
 
 
 def load_model(directory: Path):
@@ -81,12 +63,21 @@ def load_model(directory: Path):
     if bin_path.is_file():
         try:
             state = torch.load(bin_path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise DataError(
+                f"{bin_path}: refused: it holds pickled objects beyond plain tensors "
+                f"({type(exc).__name__}), and aipcbench never unpickles code. Convert the "
+                "checkpoint to model.safetensors where you trust it (transformers: "
+                "model.save_pretrained(DIR, safe_serialization=True)) and point aipcbench at DIR"
+            ) from None
+        try:
             model = GPT2LMHeadModel(config)
             model.load_state_dict(state, strict=False)
             return model
         except Exception as exc:
             raise DataError(
-                f"{bin_path}: cannot load safely: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+                f"{bin_path}: weights do not fit a GPT-2 of this config: {type(exc).__name__}: "
+                f"{' '.join(str(exc).split())[:200]}"
             ) from None
     raise DataError(f"{directory}: config.json but no model.safetensors or pytorch_model.bin")
 
@@ -128,79 +119,6 @@ def prompt_ids(directory: Path | None, batch: int, seed: int) -> tuple[torch.Ten
     return ids.repeat(batch, 1), "fixed random token ids (no tokenizer files found)"
 
 
-class TokenClock:
-    """A ``transformers`` streamer that stamps the host clock at the prompt and every token."""
-
-    def __init__(self) -> None:
-        self.generations: list[list[float]] = []
-
-    def begin(self) -> None:
-        self.generations.append([time.perf_counter()])
-
-    def put(self, value: torch.Tensor) -> None:  # called with tokens already on the host
-        self.generations[-1].append(time.perf_counter())
-
-    def end(self) -> None:
-        pass
-
-    def metrics(self, last_n: int, batch: int) -> dict[str, Any]:
-        """Prefill/decode figures over the last ``last_n`` generations (the timed ones)."""
-        timed = self.generations[-last_n:] if last_n else []
-        # stamps: [start, prompt put, token 1, token 2, ..., token N]
-        ttft = [g[2] - g[0] for g in timed]
-        decode_s = [g[-1] - g[2] for g in timed]
-        new_tokens = len(timed[0]) - 2 if timed else 0
-        intervals = sorted(b - a for g in timed for a, b in zip(g[2:], g[3:]))
-        if not timed or new_tokens < 2:
-            return {}
-        return {
-            "batch": batch,
-            "prompt_tokens": PROMPT_TOKENS,
-            "new_tokens": new_tokens,
-            "generations_timed": len(timed),
-            "ttft_s_median": statistics.median(ttft),
-            "decode_tokens_per_s": batch * (new_tokens - 1) / statistics.median(decode_s),
-            "per_token_latency_s_median": statistics.median(intervals),
-            "per_token_latency_s_p95": intervals[int(0.95 * (len(intervals) - 1))],
-            "e2e_tokens_per_s": batch * new_tokens / statistics.median([g[-1] - g[0] for g in timed]),
-        }
-
-
-DECODERS = {
-    "lean": "greedy, aipcbench's decode loop over the transformers module (same tokens as generate)",
-    "generate": "greedy, transformers.generate (reference)",
-}
-
-
-@torch.inference_mode()
-def greedy_decode(
-    model, ids: torch.Tensor, new_tokens: int, clock: TokenClock | None = None, sync=lambda: None
-) -> torch.Tensor:
-    """Greedy decoding with the model's own KV cache, without ``generate``'s per-token
-    machinery (logits processors, stopping criteria): same weights, same arithmetic, same
-    tokens (tested against ``generate``). Returns prompt + new tokens, (B, P + N)."""
-    if clock is not None:
-        clock.begin()
-        clock.put(ids)
-    try:  # prefill: (B, P); only the last position's logits are needed, as generate does
-        out = model(ids, use_cache=True, logits_to_keep=1)  # logits (B, 1, V)
-    except TypeError:  # transformers versions without logits_to_keep
-        out = model(ids, use_cache=True)  # logits (B, P, V)
-    tokens = [out.logits[:, -1].argmax(-1, keepdim=True)]  # (B, 1)
-    past = out.past_key_values
-    if clock is not None:
-        sync()
-        clock.put(tokens[-1])
-    for _ in range(new_tokens - 1):
-        out = model(tokens[-1], past_key_values=past, use_cache=True)
-        past = out.past_key_values
-        tokens.append(out.logits[:, -1].argmax(-1, keepdim=True))
-        if clock is not None:
-            sync()
-            clock.put(tokens[-1])
-    return torch.cat([ids, *tokens], dim=1)
-
-
 def matvec_layout(model):
     """Store every ``Conv1D`` weight as an ``nn.Linear`` (out, in) instead of GPT-2's (in, out).
 
@@ -224,20 +142,11 @@ def matvec_layout(model):
     return model
 
 
-def weight_stream(metrics: dict[str, Any], weight_bytes: int) -> dict[str, Any]:
-    """Decode streams every weight once per token step: bytes/s = weight bytes / step latency.
-    Compared with the device's bandwidth (the bound at batch 1) in the results' derived fields."""
-    latency = metrics.get("per_token_latency_s_median")
-    if not latency:
-        return {}
-    return {"weight_bytes": weight_bytes, "decode_weight_stream_bytes_per_s": weight_bytes / latency}
-
-
 def prepare(ctx: PrepareContext) -> PreparedWorkload:
     device = torch.device(ctx.device_id)
     batch = 1 if ctx.size == "batch1" else (8 if ctx.device_type == "cpu" else 64)
     new_tokens = QUICK_NEW_TOKENS if ctx.quick else NEW_TOKENS
-    directory = find_weights(ctx.data_dir)
+    directory = find_weights(ctx.data_dir, "gpt2", "AIPCBENCH_GPT2_DIR", HUB_REPOS)
     if directory is not None:
         model = load_model(directory)
         weights, weights_note = "pretrained", f"GPT-2 weights from {directory}"
@@ -264,12 +173,9 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     ids, prompt_note = prompt_ids(directory, batch, ctx.seed)
     ids = ids.to(device)
     mask = torch.ones_like(ids)
-    clock = TokenClock()
+    clock = TokenClock(ctx.clock, PROMPT_TOKENS)
     eos = model.config.eos_token_id
-    decoding = ctx.options.get("decode", "lean")
-    if decoding not in DECODERS:
-        raise Unsupported(f"unknown decode mode '{decoding}' (valid: {', '.join(DECODERS)})")
-    sync = synchronizer(ctx.device_id)
+    decoding = ctx.options.decode
 
     @torch.inference_mode()
     def generate_step() -> None:
@@ -286,7 +192,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         )
 
     def lean_step() -> None:
-        greedy_decode(model, ids, new_tokens, clock, sync)
+        greedy_decode(model, ids, new_tokens, clock, ctx.sync)
 
     step = lean_step if decoding == "lean" else generate_step
 
@@ -325,4 +231,5 @@ SPEC = WorkloadSpec(
     summary="GPT-2 124M greedy generation (transformers): prefill and decode timed apart",
     sizes=("batch1", "batched"),
     prepare=prepare,
+    preload=("transformers.models.gpt2.modeling_gpt2",),  # 1.5-2.5 s to import
 )

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
-from workloads.common import Trainer, batches_of, make_optimizer, seeded_generator
+from workloads.inputs import seeded_generator
+from workloads.training import Trainer, batches_of, make_optimizer
 
 # size -> (features, batch, dataset size, epochs per run, learning rate)
 SIZES = {
@@ -60,4 +61,5 @@ SPEC = WorkloadSpec(
     sizes=tuple(SIZES),
     prepare=prepare,
     trainable=True,
+    preload=("torch._dynamo",),  # every optimizer's constructor imports it: 1 s
 )

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
-from workloads.common import Trainer, batches_of, make_optimizer, synthetic_classification
+from workloads.inputs import synthetic_classification
+from workloads.training import Trainer, batches_of, make_optimizer
 
 # size -> (layer widths, batch, dataset size, epochs per run)
 SIZES = {
@@ -68,4 +69,5 @@ SPEC = WorkloadSpec(
     sizes=tuple(SIZES),
     prepare=prepare,
     trainable=True,
+    preload=("torch._dynamo",),  # every optimizer's constructor imports it: 1 s
 )

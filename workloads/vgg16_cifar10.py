@@ -21,7 +21,9 @@ from torch import nn
 
 from workloads import datasets
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
-from workloads.common import Trainer, autocast_for, batches_of, image_data, make_optimizer
+from workloads.inputs import image_data
+from workloads.precision import autocast_for
+from workloads.training import Trainer, batches_of, make_optimizer
 
 # Output channels per convolution; "M" is a 2x2 max-pool.
 VGG16_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
@@ -56,7 +58,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     batch = 64 if training else 256
     torch.manual_seed(ctx.seed)
     device = torch.device(ctx.device_id)
-    memory_format = torch.channels_last if ctx.options.get("channels_last") else torch.contiguous_format
+    memory_format = torch.channels_last if ctx.options.channels_last else torch.contiguous_format
     model = VGG16().to(device=device, memory_format=memory_format)
     real = datasets.load_cifar10(ctx.data_dir, "train" if training else "test")
     pool = batch * (4 if training else 2)
@@ -70,7 +72,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         data_source=source,
         data_note=note,
         parameters=sum(p.numel() for p in model.parameters()),
-        details={"batch": batch, "channels_last": bool(ctx.options.get("channels_last"))},
+        details={"batch": batch, "channels_last": bool(ctx.options.channels_last)},
     )
     if training:
         optimizer = make_optimizer("sgd", model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
@@ -108,4 +110,5 @@ SPEC = WorkloadSpec(
     sizes=("train", "infer"),
     prepare=prepare,
     trainable=True,
+    preload=("torch._dynamo",),  # every optimizer's constructor imports it: 1 s
 )

@@ -17,7 +17,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 CHAIN = 64
@@ -91,22 +91,9 @@ def nominal_ghz() -> float | None:
     return None
 
 
-def best_rate(loop, iterations: int, work_per_iteration: float, seconds: float) -> float:
-    """Best work/s of repeated ``loop(iterations)`` calls on this thread, after one call that
-    wakes the core up to its working clock. Best, not median: interruptions only ever make a
-    register-only loop look slower."""
-    loop(iterations // 2)
-    best = 0.0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        begin = time.perf_counter()
-        loop(iterations)
-        best = max(best, iterations * work_per_iteration / (time.perf_counter() - begin))
-    return best
-
-
-def measure_clock_ghz(seconds: float = 0.3) -> tuple[float | None, str]:
-    """(GHz, method). Best of several short runs: interruptions only ever make it look slower."""
+def measure_clock_ghz(best_rate: Callable[..., float], seconds: float = 0.3) -> tuple[float | None, str]:
+    """(GHz, method). Best of several short runs (``best_rate``, from ``run.timing``: probes read
+    no clock themselves): interruptions only ever make it look slower."""
     with tempfile.TemporaryDirectory(prefix="aipcbench-clock-") as tmp:
         lib = _compile(Path(tmp))
         if lib is None:

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aipcbench.probes.cpuclock import best_rate, compile_library
+from aipcbench.probes.cpuclock import compile_library
 
 ACCUMULATORS = 12
 HEADER = r"""
@@ -98,7 +98,7 @@ float aipcbench_issue(uint64_t n) {
 }
 
 
-def _run_best(lib: ctypes.CDLL, flops_per_iteration: int, seconds: float) -> float:
+def _run_best(lib: ctypes.CDLL, flops_per_iteration: int, seconds: float, best_rate) -> float:
     """Best FLOP/s of repeated short runs on this (one) thread."""
     lib.aipcbench_issue.argtypes = [ctypes.c_uint64]
     lib.aipcbench_issue.restype = ctypes.c_float
@@ -106,7 +106,7 @@ def _run_best(lib: ctypes.CDLL, flops_per_iteration: int, seconds: float) -> flo
 
 
 def measure_flops_per_cycle(
-    simd: set[str], clock_ghz: float | None, dtypes: list[str], seconds: float = 0.15
+    simd: set[str], clock_ghz: float | None, dtypes: list[str], best_rate, seconds: float = 0.15
 ) -> dict[str, dict[str, Any]]:
     """Per dtype: FLOPs per cycle one core issues, and how that was measured.
 
@@ -123,7 +123,7 @@ def measure_flops_per_cycle(
                 lib = compile_library(Path(tmp), f"issue_{dtype}", HEADER + body, flags)
                 if lib is None:
                     break
-                flops = _run_best(lib, ACCUMULATORS * per_instruction, seconds)
+                flops = _run_best(lib, ACCUMULATORS * per_instruction, seconds, best_rate)
                 found[dtype] = {
                     "flops_per_cycle": flops / (clock_ghz * 1e9),
                     "method": (

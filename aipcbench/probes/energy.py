@@ -49,10 +49,9 @@ class EnergyReading:
 
 
 class _Meter:
-    """Start/stop around a window; ``stop`` returns the complete reading (and keeps it)."""
+    """Start/stop around a window; ``stop`` returns the complete, immutable reading."""
 
     method = "none"
-    reading: EnergyReading | None = None
 
     def start(self) -> None:
         raise NotImplementedError
@@ -76,7 +75,6 @@ class NvmlCounterMeter(_Meter):
             raise ProbeUnavailable(f"NVML energy counter: {_nvml_error_name(exc)}") from None
 
     def start(self) -> None:
-        self.reading = None
         self._start_t = self.clock()
         self._start_mj = self.nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)
 
@@ -85,10 +83,7 @@ class NvmlCounterMeter(_Meter):
         try:
             end_mj = self.nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)
         except Exception as exc:
-            self.reading = EnergyReading(
-                None, window, self.method, f"NVML error mid-window: {_nvml_error_name(exc)}"
-            )
-            return self.reading
+            return EnergyReading(None, window, self.method, f"NVML error mid-window: {_nvml_error_name(exc)}")
         delta = end_mj - self._start_mj
         if delta < 0:
             note, joules = f"counter went backwards ({self._start_mj} -> {end_mj} mJ)", None
@@ -102,8 +97,7 @@ class NvmlCounterMeter(_Meter):
             )
         else:
             note, joules = "", delta / 1000.0
-        self.reading = EnergyReading(joules, window, self.method, note)
-        return self.reading
+        return EnergyReading(joules, window, self.method, note)
 
 
 class NvmlPowerMeter(_Meter):
@@ -129,7 +123,7 @@ class NvmlPowerMeter(_Meter):
             self._sample()
 
     def start(self) -> None:
-        self.reading, self.error = None, ""
+        self.error = ""
         self.samples: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._start_t = self.clock()
@@ -145,18 +139,15 @@ class NvmlPowerMeter(_Meter):
         self._sample()
         window = (self.samples[-1][0] if self.samples else self.clock()) - self._start_t
         if self.error:
-            self.reading = EnergyReading(None, window, self.method, f"NVML error mid-window: {self.error}")
+            return EnergyReading(None, window, self.method, f"NVML error mid-window: {self.error}")
         elif len(self.samples) < 2:
-            self.reading = EnergyReading(None, window, self.method, "fewer than 2 power samples")
+            return EnergyReading(None, window, self.method, "fewer than 2 power samples")
         else:
             joules = sum(
                 (t1 - t0) * (p0 + p1) / 2000.0  # mW -> W, trapezoid
                 for (t0, p0), (t1, p1) in zip(self.samples, self.samples[1:])
             )
-            self.reading = EnergyReading(
-                joules, window, self.method, f"{len(self.samples)} samples integrated"
-            )
-        return self.reading
+            return EnergyReading(joules, window, self.method, f"{len(self.samples)} samples integrated")
 
 
 @dataclass(frozen=True)
@@ -206,7 +197,6 @@ class RaplMeter(_Meter):
         return [int(zone.energy_path.read_text()) for zone in self.zones]
 
     def start(self) -> None:
-        self.reading = None
         self._start_t = self.clock()
         self._start = self._read()
 
@@ -215,19 +205,17 @@ class RaplMeter(_Meter):
         try:
             end = self._read()
         except (OSError, ValueError) as exc:
-            self.reading = EnergyReading(None, window, self.method, f"RAPL read failed: {exc}")
-            return self.reading
+            return EnergyReading(None, window, self.method, f"RAPL read failed: {exc}")
         total = sum(rapl_delta_uj(s, e, z.max_range_uj) for s, e, z in zip(self._start, end, self.zones))
         zones = ", ".join(z.name for z in self.zones)
         if total == 0:
-            self.reading = EnergyReading(
+            return EnergyReading(
                 None, window, self.method, f"counters unchanged over {window:.3f} s ({zones})"
             )
         else:
-            self.reading = EnergyReading(
+            return EnergyReading(
                 total / 1e6, window, self.method, f"whole package, other processes included ({zones})"
             )
-        return self.reading
 
 
 class TdpEstimateMeter(_Meter):
@@ -249,7 +237,6 @@ class TdpEstimateMeter(_Meter):
         self.cpu_time = cpu_time or (lambda: sum(os.times()[:4]))
 
     def start(self) -> None:
-        self.reading = None
         self._start_t, self._start_cpu = self.clock(), self.cpu_time()
 
     def stop(self) -> EnergyReading:
@@ -261,13 +248,12 @@ class TdpEstimateMeter(_Meter):
         else:
             utilisation, how = 1.0, "utilisation assumed 100% (no sensor)"
         joules = self.rated_w * utilisation * window
-        self.reading = EnergyReading(
+        return EnergyReading(
             joules if joules > 0 else None,
             window,
             self.method,
             f"ESTIMATE: {self.rated_w:g} W ({self.basis}) x {how}",
         )
-        return self.reading
 
 
 def select_meter(

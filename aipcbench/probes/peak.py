@@ -16,13 +16,13 @@ FLOPs per cycle follow from the SIMD width and FMA units the flags imply (an FMA
 Where a register-only loop measured the core's issue rate (``cpuissue``), the table is
 checked against it: a core that issues an instruction slower than its flags imply gets the
 measured rate (rounded to the power of two it is nearest), and the formula says so.
-Measured: the median throughput of repeated large matrix multiplications on the device.
+The measured peak (a large GEMM on the device) is taken in the run part (``run.device_probe``),
+where every clock read goes through ``run.timing``.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 AMX_FLOPS_PER_CYCLE = 1024
@@ -84,62 +84,3 @@ def cpu_rated_peak(
         f"({why}) = {flops / 1e9:.0f} GFLOP/s"
     )
     return flops, formula
-
-
-def measure_gemm_flops(device_id: str, dtype: str, seconds: float = 1.0) -> dict[str, Any]:
-    """Median FLOP/s of square matmuls on the device: the peak the software stack reaches."""
-    import torch
-
-    from aipcbench.devices import synchronizer
-    from workloads.common import TORCH_DTYPES
-
-    size = 2048 if device_id == "cpu" else 8192
-    device = torch.device(device_id)
-    a = torch.randn(size, size, device=device).to(TORCH_DTYPES[dtype])
-    b = torch.randn(size, size, device=device).to(TORCH_DTYPES[dtype])
-    out = torch.empty_like(a)
-    sync = synchronizer(device_id)
-    torch.matmul(a, b, out=out)  # warm-up: kernel selection, thread pool start
-    sync()
-    samples = []
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline or len(samples) < 3:
-        begin = time.perf_counter()
-        torch.matmul(a, b, out=out)
-        sync()
-        samples.append(time.perf_counter() - begin)
-    samples.sort()
-    median = samples[len(samples) // 2]
-    return {
-        "flops": 2 * size**3 / median,
-        "size": size,
-        "repeats": len(samples),
-        "method": f"median of {len(samples)} {size}x{size} {dtype} matmuls",
-    }
-
-
-def measure_read_bandwidth(device_id: str, seconds: float = 0.5) -> dict[str, Any]:
-    """Median streaming-read bandwidth (bytes/s): a reduction over a buffer far larger than
-    the caches, the access pattern of decoding, which reads every weight once per token."""
-    import torch
-
-    from aipcbench.devices import synchronizer
-
-    count = (256 if device_id == "cpu" else 2048) * 2**20 // 4
-    data = torch.ones(count, dtype=torch.float32, device=torch.device(device_id))
-    sync = synchronizer(device_id)
-    data.sum()
-    sync()
-    samples = []
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline or len(samples) < 3:
-        begin = time.perf_counter()
-        data.sum()
-        sync()
-        samples.append(time.perf_counter() - begin)
-    samples.sort()
-    median = samples[len(samples) // 2]
-    return {
-        "bytes_per_s": count * 4 / median,
-        "method": f"median of {len(samples)} sums over {count * 4 // 2**20} MiB",
-    }

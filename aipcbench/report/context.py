@@ -8,106 +8,100 @@ from __future__ import annotations
 
 from typing import Any
 
-from aipcbench.costtable import break_even_text
-from aipcbench.pricing import CellComparison
-from aipcbench.report import figures
-from aipcbench.results import ResultsDocument
+from aipcbench.cost.compare import CellComparison
+from aipcbench.report import cost_figures, figures
+from aipcbench.report.cost_views import break_even_text
+from aipcbench.report.formatters import provenance
+from aipcbench.results.store import ResultsDocument
 
 FAMILIES = ("H100-SXM", "A100-80GB", "L4")  # cloud options drawn next to local in the cost chart
-
-
-def provenance(record: dict[str, Any]) -> list[str]:
-    """How this row's figures were obtained, in words a reader can check."""
-    labels = ["measured"]
-    if (record.get("run") or {}).get("method") == "extrapolated":
-        labels.append("time per run extrapolated")
-    if record.get("energy_method") == "estimate-tdp":
-        labels.append("energy estimated")
-    elif record.get("energy_method"):
-        labels.append(f"energy measured ({record['energy_method']})")
-    if record.get("data_source") == "synthetic":
-        labels.append("synthetic data")
-    if record.get("weights_source") == "random-init":
-        labels.append("random weights")
-    quality = record.get("quality")
-    if quality and not quality.get("valid_run"):
-        labels.append("NOT A VALID RUN (loss did not fall)")
-    return labels
 
 
 def record_rows(documents: list[ResultsDocument]) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
     """One row per record of every file (the same cell measured twice stays two rows)."""
     rows, samples = [], {}
     for document in documents:
-        host = document.environment.get("host", "?")
-        run_id = document.data.get("run_id", "")
-        names = {d.get("id"): d.get("name", "") for d in document.environment.get("devices", [])}
         for index, record in enumerate(document.records):
-            summary = record.get("summary") or {}
-            run = record.get("run") or {}
-            row_id = f"{run_id}#{index}"
+            step, run = record.step_time, record.run
+            flops, memory, energy = record.flops, record.memory, record.energy
+            row_id = f"{document.run_id}#{index}"
             rows.append(
                 {
                     "id": row_id,
-                    "host": host,
-                    "run_id": run_id,
-                    "device": record["device"],
-                    "device_name": names.get(record["device"], ""),
-                    "workload": record["workload"],
-                    "size": record["size"],
-                    "dtype": record["dtype"],
-                    "status": record["status"],
-                    "reason": record.get("reason", ""),
-                    "mode": record.get("mode"),
-                    "median_s": summary.get("median"),
-                    "cv": summary.get("cv"),
-                    "n": summary.get("n"),
-                    "items_per_s": (record.get("throughput") or {}).get("items_per_s"),
-                    "item_unit": record.get("item_unit", "items"),
-                    "achieved_flops": record.get("achieved_flops"),
-                    "mfu_rated": record.get("mfu_rated"),
-                    "mfu_measured": record.get("mfu_measured"),
-                    "peak_memory_bytes": record.get("peak_memory_bytes"),
-                    "peak_memory_method": record.get("peak_memory_method"),
-                    "energy_j_per_run": record.get("energy_j_per_run"),
-                    "energy_method": record.get("energy_method"),
-                    "co2e_g_per_run": record.get("co2e_g_per_run"),
-                    "seconds_per_run": run.get("seconds_per_run"),
-                    "run_description": run.get("description", ""),
-                    "data_source": record.get("data_source"),
-                    "weights_source": record.get("weights_source"),
-                    "provenance": provenance(record) if record["status"] == "ok" else [],
-                    "world_size": record.get("world_size"),
-                    "scaling_efficiency": record.get("scaling_efficiency"),
-                    "valid_run": not record.get("quality") or bool(record["quality"].get("valid_run")),
+                    "host": document.host,
+                    "run_id": document.run_id,
+                    "device": record.device,
+                    "device_name": document.device_name(record.device),
+                    "workload": record.workload,
+                    "size": record.size,
+                    "dtype": record.dtype,
+                    "status": record.status,
+                    "reason": record.reason,
+                    "mode": record.mode,
+                    "median_s": step.median_s if step else None,
+                    "cv": step.cv if step else None,
+                    "n": step.n if step else None,
+                    "items_per_s": record.throughput.items_per_s if record.throughput else None,
+                    "item_unit": record.workload_facts.item_unit if record.workload_facts else "items",
+                    "achieved_flops": flops.achieved_flop_per_s if flops else None,
+                    "mfu_rated": flops.mfu_rated if flops else None,
+                    "mfu_measured": flops.mfu_measured if flops else None,
+                    "peak_memory_bytes": memory.peak_bytes if memory else None,
+                    "peak_memory_method": memory.method if memory else None,
+                    "energy_j_per_run": record.energy_per_run_j,
+                    "energy_method": record.energy_method,
+                    "co2e_g_per_run": energy.co2e_g_per_run if energy else None,
+                    "seconds_per_run": run.time_s if run else None,
+                    "run_description": run.description if run else "",
+                    "data_source": record.workload_facts.data_source if record.workload_facts else None,
+                    "weights_source": record.weights_source,
+                    "provenance": provenance(record) if record.status == "ok" else [],
+                    "world_size": record.world_size or None,
+                    "scaling_efficiency": (
+                        record.data_parallel.scaling_efficiency if record.data_parallel else None
+                    ),
+                    "valid_run": record.valid_run,
                 }
             )
-            timed = (record.get("timing") or {}).get("samples_s")
-            if timed:
-                samples[row_id] = timed
+            if record.timing and record.timing.samples_s:
+                samples[row_id] = list(record.timing.samples_s)
     return rows, samples
 
 
+def _text(value: Any) -> str | None:
+    """A scalar from a results file's free-form environment, as text (None if absent)."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def environments(documents: list[ResultsDocument]) -> list[dict[str, Any]]:
+    """What each results file was measured on; any field of the wrong type shows as absent."""
     out = []
     for document in documents:
         env = document.environment
-        versions = env.get("versions") or {}
-        git = env.get("git") or {}
+        versions, git = _object(env.get("versions")), _object(env.get("git"))
+        devices = [_object(d) for d in env.get("devices") or [] if isinstance(env.get("devices"), list)]
+        command = env.get("command") if isinstance(env.get("command"), list) else []
+        dirty = " (dirty)" if git.get("dirty") is True else ""
         out.append(
             {
-                "host": env.get("host"),
-                "run_id": document.data.get("run_id"),
-                "started_at": env.get("started_at"),
-                "os": env.get("os"),
-                "python": env.get("python"),
-                "torch": versions.get("torch"),
-                "cuda": versions.get("cuda"),
-                "aipcbench": env.get("aipcbench"),
-                "git": f"{(git.get('commit') or '?')[:10]}{' (dirty)' if git.get('dirty') else ''}",
-                "devices": [f"{d.get('id')}: {d.get('name')}" for d in env.get("devices", [])],
-                "command": " ".join(env.get("command") or []),
-                "complete": document.data.get("complete"),
+                "host": document.host,
+                "run_id": document.run_id,
+                "started_at": _text(env.get("started_at")),
+                "os": _text(env.get("os")),
+                "python": _text(env.get("python")),
+                "torch": _text(versions.get("torch")),
+                "cuda": _text(versions.get("cuda")),
+                "aipcbench": _text(env.get("aipcbench")),
+                "git": (_text(git.get("commit")) or "?")[:10] + dirty,
+                "devices": [f"{_text(d.get('id'))}: {_text(d.get('name'))}" for d in devices],
+                "command": " ".join(str(part) for part in command),
+                "complete": document.complete,
                 "file": str(document.path),
             }
         )
@@ -137,7 +131,7 @@ def chosen_cloud_options(comparison: CellComparison) -> list[dict[str, Any]]:
 def headline(comparisons: list[CellComparison]) -> list[dict[str, Any]]:
     rows = []
     for c in comparisons:
-        best = next((o for o in c.offers if o.on_demand_usd is not None), None)
+        best = c.cheapest_offer
         rows.append(
             {
                 "cell": c.label,
@@ -219,9 +213,9 @@ def build_context(
             "step_times": figures.step_times(ok_rows, samples),
             "utilisation": figures.utilisation(ok_rows),
             "energy": figures.energy(ok_rows),
-            "cost": figures.cost_breakdown(comparisons, chosen),
-            "cumulative": figures.cumulative(comparisons, machine),
-            "sensitivity": figures.sensitivity(comparisons, machine),
+            "cost": cost_figures.cost_breakdown(comparisons, chosen),
+            "cumulative": cost_figures.cumulative(comparisons, machine),
+            "sensitivity": cost_figures.sensitivity(comparisons, machine),
             "scaling": figures.scaling(ok_rows),
         },
         "synthetic": any(r["data_source"] == "synthetic" for r in ok_rows),

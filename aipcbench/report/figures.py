@@ -1,4 +1,5 @@
-"""Plotly figures as plain dicts (``{"data": [...], "layout": {...}}``), drawn in the page.
+"""Plotly figures of what was measured (throughput, step times, utilisation, energy, scaling),
+as plain dicts (``{"data": [...], "layout": {...}}``), drawn in the page.
 
 Plain dicts rather than plotly's Python objects: they are cheap to build for thousands of
 records, trivially JSON, and the tests read the numbers straight out of them.
@@ -7,9 +8,6 @@ records, trivially JSON, and the tests read the numbers straight out of them.
 from __future__ import annotations
 
 from typing import Any
-
-from aipcbench import cost
-from aipcbench.pricing import CellComparison
 
 MAX_BOX_SAMPLES = 200  # per cell in the step-time chart; the tables keep the full statistics
 MAX_BOX_CELLS = 200
@@ -24,7 +22,7 @@ COLORS = {
 }
 
 
-def _layout(title: str, y_title: str, log: bool = False, **extra: Any) -> dict[str, Any]:
+def base_layout(title: str, y_title: str, log: bool = False, **extra: Any) -> dict[str, Any]:
     layout = {
         "title": {"text": title},
         "margin": {"l": 70, "r": 20, "t": 50, "b": 140},
@@ -63,7 +61,7 @@ def throughput(rows: list[dict[str, Any]]) -> dict[str, Any]:
         trace["text"].append(row["item_unit"])
     return {
         "data": list(traces.values()),
-        "layout": _layout("Throughput (measured)", "items per second", log=True, barmode="group"),
+        "layout": base_layout("Throughput (measured)", "items per second", log=True, barmode="group"),
     }
 
 
@@ -86,7 +84,7 @@ def step_times(rows: list[dict[str, Any]], samples: dict[str, list[float]]) -> d
         )
     return {
         "data": data,
-        "layout": _layout("Step time distribution (measured, per step)", "milliseconds", log=True),
+        "layout": base_layout("Step time distribution (measured, per step)", "milliseconds", log=True),
     }
 
 
@@ -109,7 +107,7 @@ def utilisation(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     return {
         "data": data,
-        "layout": _layout("Achieved FLOP/s as % of the device's peak", "% of peak", barmode="group"),
+        "layout": base_layout("Achieved FLOP/s as % of the device's peak", "% of peak", barmode="group"),
     }
 
 
@@ -124,186 +122,10 @@ def energy(rows: list[dict[str, Any]]) -> dict[str, Any]:
         trace["y"].append(row["energy_j_per_run"] / 3600.0)
     return {
         "data": list(traces.values()),
-        "layout": _layout(
+        "layout": base_layout(
             "Energy per run (Wh; method in the legend)", "Wh per run", log=True, barmode="group"
         ),
     }
-
-
-def cost_breakdown(comparisons: list[CellComparison], chosen: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stacked bars per cell: local (hardware + electricity) next to the cloud options.
-
-    Log scale: costs per run span several orders of magnitude between workloads."""
-    x_local, x_cloud = [], []
-    hardware, electricity, rental = [], [], []
-    for comparison, options in zip(comparisons, chosen):
-        x_local.append(f"{comparison.label} · local")
-        hardware.append(comparison.local.hardware_usd)
-        electricity.append(comparison.local.electricity_usd)
-        for option in options:
-            x_cloud.append(f"{comparison.label} · {option['label']} ({option['evidence']})")
-            rental.append(option["on_demand_usd"])
-    data = [
-        {
-            "type": "bar",
-            "name": "hardware share (local)",
-            "x": x_local,
-            "y": hardware,
-            "marker": {"color": COLORS["hardware"]},
-        },
-        {
-            "type": "bar",
-            "name": "electricity (local)",
-            "x": x_local,
-            "y": electricity,
-            "marker": {"color": COLORS["electricity"]},
-        },
-        {
-            "type": "bar",
-            "name": "rental, on-demand",
-            "x": x_cloud,
-            "y": rental,
-            "marker": {"color": COLORS["rental"]},
-        },
-    ]
-    order = [
-        label
-        for c, options in zip(comparisons, chosen)
-        for label in [f"{c.label} · local"] + [f"{c.label} · {o['label']} ({o['evidence']})" for o in options]
-    ]
-    layout = _layout(
-        "Cost per run: local vs cloud (USD, log scale)",
-        "USD per run",
-        log=True,
-        barmode="stack",
-        height=640,
-        xaxis={"categoryorder": "array", "categoryarray": order, "tickangle": -50, "automargin": True},
-        legend={"orientation": "h", "y": 1.08},
-    )
-    layout["margin"]["b"] = 260
-    return {"data": data, "layout": layout}
-
-
-def _dropdown(labels: list[str], traces_per_label: int) -> list[dict[str, Any]]:
-    buttons = []
-    for index, label in enumerate(labels):
-        visible = [i // traces_per_label == index for i in range(len(labels) * traces_per_label)]
-        buttons.append({"label": label, "method": "update", "args": [{"visible": visible}]})
-    return [{"buttons": buttons, "direction": "down", "x": 0, "y": 1.18, "xanchor": "left"}]
-
-
-def cumulative(comparisons: list[CellComparison], machine: Any) -> dict[str, Any]:
-    """Build (purchase + electricity) vs rent (cheapest cloud) month by month, per cell."""
-    data, labels = [], []
-    months = max(1, int(round(machine.lifetime_years * 12)))
-    for c in comparisons:
-        best = next((o for o in c.offers if o.on_demand_usd is not None), None)
-        if best is None:
-            continue
-        build, rent = cost.cumulative_costs(
-            months, machine.price_usd, c.runs_per_month_at_usage, c.local.electricity_usd, best.on_demand_usd
-        )
-        visible = not labels
-        labels.append(c.label)
-        x = list(range(months + 1))
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "build (buy + electricity)",
-                "x": x,
-                "y": build,
-                "visible": visible,
-                "line": {"color": COLORS["build"]},
-            }
-        )
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": f"rent ({best.provider} {best.instance_type})",
-                "x": x,
-                "y": rent,
-                "visible": visible,
-                "line": {"color": COLORS["rent"]},
-            }
-        )
-        crossing = c.payback_months if c.payback_months is not None and c.payback_months <= months else None
-        marker_y = (
-            machine.price_usd + crossing * c.runs_per_month_at_usage * c.local.electricity_usd
-            if crossing is not None
-            else None
-        )
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers+text",
-                "name": "break-even",
-                "x": [crossing] if crossing is not None else [],
-                "y": [marker_y] if crossing is not None else [],
-                "text": [f"pays off at month {crossing:.1f}"] if crossing is not None else [],
-                "textposition": "top left",
-                "visible": visible,
-                "marker": {"size": 12, "symbol": "x", "color": "black"},
-            }
-        )
-    layout = _layout(
-        "Cumulative cost at your usage: build vs rent",
-        "USD",
-        xaxis={"title": {"text": "months of use"}},
-        updatemenus=_dropdown(labels, 3) if labels else [],
-    )
-    return {"data": data, "layout": layout}
-
-
-def sensitivity(comparisons: list[CellComparison], machine: Any) -> dict[str, Any]:
-    """Local cost per run against hours of use per day, with the cheapest cloud run as a line."""
-    data, labels = [], []
-    hours = list(range(1, 25))
-    for c in comparisons:
-        best = next((o for o in c.offers if o.on_demand_usd is not None), None)
-        visible = not labels
-        labels.append(c.label)
-        local = [
-            cost.local_cost_per_run(
-                c.seconds_per_run,
-                c.energy_j_per_run,
-                cost.hardware_usd_per_hour(
-                    machine.price_usd, machine.residual_usd, machine.lifetime_years, h
-                ),
-                machine.electricity_usd_per_kwh,
-            ).total_usd
-            for h in hours
-        ]
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": "local, per run",
-                "x": hours,
-                "y": local,
-                "visible": visible,
-            }
-        )
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": (f"cloud: {best.provider} {best.instance_type}" if best else "no cloud price"),
-                "x": hours,
-                "y": [best.on_demand_usd if best else None] * len(hours),
-                "visible": visible,
-                "line": {"dash": "dash"},
-            }
-        )
-    layout = _layout(
-        "Sensitivity: local cost per run vs hours used per day",
-        "USD per run",
-        log=True,
-        xaxis={"title": {"text": "hours of use per day"}},
-        updatemenus=_dropdown(labels, 2) if labels else [],
-    )
-    return {"data": data, "layout": layout}
 
 
 def scaling(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -337,7 +159,7 @@ def scaling(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "y": [1.0 if r["world_size"] == 1 else r["scaling_efficiency"] for r in members],
             }
         )
-    layout = _layout(
+    layout = base_layout(
         "Data-parallel scaling (torchrun ranks)",
         "items per second",
         xaxis={"title": {"text": "ranks (world size)"}, "dtick": 1},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aipcbench.costtable import as_csv
+from aipcbench.report.formatters import as_csv, markdown_cell
 
 COLUMNS = (
     "host",
@@ -56,18 +56,10 @@ def h_hosts(headline_row: dict[str, Any] | None) -> str:
     return headline_row["device"] if headline_row else ""
 
 
-def _md_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value).replace("|", "\\|")
-
-
 def as_markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in rows:
-        lines.append("| " + " | ".join(_md_value(row[c]) for c in COLUMNS) + " |")
+        lines.append("| " + " | ".join(markdown_cell(row[c]) for c in COLUMNS) + " |")
     return "\n".join(lines) + "\n"
 
 

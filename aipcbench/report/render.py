@@ -16,9 +16,8 @@ from typing import Any
 
 import jinja2
 
-from aipcbench.atomic import write_text_atomic
-from aipcbench.costtable import duration, usd
-from aipcbench.summary import format_time
+from aipcbench.report import formatters
+from aipcbench.results.atomic import write_text_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
@@ -42,32 +41,6 @@ def plotly_js() -> str:
     return _SCRIPT_END.sub(r"<\\/\1", get_plotlyjs())
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
-
-
-def _si(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}"
-    return f"{value:.3g} {unit}".strip()
-
-
-def _bytes(value: float | None) -> str:
-    if value is None:
-        return "–"
-    for scale, unit in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-        if value >= scale:
-            return f"{value / scale:.1f} {unit}"
-    return f"{value:.0f} B"
-
-
-def _wh(joules: float | None) -> str:
-    return "–" if joules is None else (f"{joules / 3600:.3g} Wh" if joules >= 36 else f"{joules:.3g} J")
-
-
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -77,13 +50,13 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        usd=lambda v: "–" if v is None else usd(v),
-        dur=duration,
-        pct=_pct,
-        si=_si,
-        bytes=_bytes,
-        wh=_wh,
-        steptime=format_time,
+        usd=lambda v: "–" if v is None else formatters.usd(v),
+        dur=formatters.duration,
+        pct=lambda v: formatters.percent(v, 1, "–"),
+        si=formatters.si,
+        bytes=formatters.size_bytes,
+        wh=formatters.energy,
+        steptime=formatters.step_time,
     )
     return env
 

@@ -1,4 +1,4 @@
-"""The only code that reads clocks around workload steps.
+"""The only code that reads clocks around measured work: steps, probes and warm-ups.
 
 ``measure`` owns the loop and the clock (the pytest-benchmark pattern): the workload hands over a
 callable that does one step, the harness decides how many steps to run and when to read the
@@ -22,44 +22,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aipcbench.errors import UserInputError
+from aipcbench.results.record import TimingPolicy
+
+clock = time.perf_counter  # the clock every step time is read from
 
 
 class Window(Protocol):
-    """Something read at the boundaries of the timed window (an energy counter, say)."""
+    """Something read at the boundaries of the timed window (an energy counter, say);
+    ``stop`` returns its complete reading."""
 
     def start(self) -> None: ...
 
-    def stop(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class TimingPolicy:
-    """How long to warm up and how long to time."""
-
-    warmup_steps: int
-    min_steps: int
-    min_time_s: float
-    max_time_s: float
-    max_steps: int = 20_000  # bounds the samples kept for micro-second steps
-
-    def __post_init__(self) -> None:
-        if self.warmup_steps < 0:
-            raise UserInputError(f"warm-up steps must be >= 0, got {self.warmup_steps}")
-        if self.min_steps < 1:
-            raise UserInputError(f"minimum steps must be >= 1, got {self.min_steps}")
-        if self.min_time_s < 0:
-            raise UserInputError(f"minimum time must be >= 0 s, got {self.min_time_s}")
-        if self.max_time_s <= 0 or self.max_time_s < self.min_time_s:
-            raise UserInputError(f"maximum time must be > 0 s and >= the minimum time, got {self.max_time_s}")
-        if self.max_steps < self.min_steps:
-            raise UserInputError(f"maximum steps must be >= minimum steps, got {self.max_steps}")
-
-
-QUICK_POLICY = TimingPolicy(warmup_steps=2, min_steps=5, min_time_s=2.0, max_time_s=6.0)
-FULL_POLICY = TimingPolicy(
-    warmup_steps=10, min_steps=30, min_time_s=10.0, max_time_s=120.0, max_steps=200_000
-)
+    def stop(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -70,13 +44,14 @@ class Measurement:
     warmup_samples_s: tuple[float, ...]
     window_s: float
     stopped_by: str  # "min-steps-and-time", "max-time" or "max-steps"
+    window_readings: tuple[Any, ...] = ()  # what each window's ``stop`` returned, in order
 
 
 def measure(
     step: Callable[[], Any],
     sync: Callable[[], None],
     policy: TimingPolicy,
-    clock: Callable[[], float] = time.perf_counter,
+    clock: Callable[[], float] = clock,
     windows: Sequence[Window] = (),
     after_warmup: Callable[[], None] | None = None,
 ) -> Measurement:
@@ -117,11 +92,56 @@ def measure(
         if len(samples) >= policy.max_steps:
             stopped_by = "max-steps"
             break
-    for window in windows:
-        window.stop()
+    readings = tuple(window.stop() for window in windows)
     return Measurement(
         samples_s=tuple(samples),
         warmup_samples_s=tuple(warmup),
         window_s=previous - window_start,
         stopped_by=stopped_by,
+        window_readings=readings,
     )
+
+
+def time_call(fn: Callable[[], Any], sync: Callable[[], None], clock: Callable[[], float] = clock) -> float:
+    """Seconds one call of ``fn`` takes, the device synchronised before both clock reads."""
+    sync()
+    begin = clock()
+    fn()
+    sync()
+    return clock() - begin
+
+
+def repeat_for(
+    fn: Callable[[], Any],
+    sync: Callable[[], None],
+    seconds: float,
+    min_repeats: int = 3,
+    clock: Callable[[], float] = clock,
+) -> list[float]:
+    """Per-call seconds of ``fn`` repeated for ``seconds`` (and at least ``min_repeats`` times):
+    the loop of the device probes (GEMM peak, read bandwidth)."""
+    samples: list[float] = []
+    deadline = clock() + seconds
+    while clock() < deadline or len(samples) < min_repeats:
+        samples.append(time_call(fn, sync, clock))
+    return samples
+
+
+def best_rate(
+    loop: Callable[[int], Any],
+    iterations: int,
+    work_per_iteration: float,
+    seconds: float,
+    clock: Callable[[], float] = clock,
+) -> float:
+    """Best work/s of repeated ``loop(iterations)`` calls on this thread, after one call that
+    wakes the core up to its working clock. Best, not median: interruptions only ever make a
+    register-only loop look slower (the CPU clock and issue-rate probes)."""
+    loop(iterations // 2)
+    best = 0.0
+    deadline = clock() + seconds
+    while clock() < deadline:
+        begin = clock()
+        loop(iterations)
+        best = max(best, iterations * work_per_iteration / (clock() - begin))
+    return best

@@ -1,4 +1,4 @@
-"""The build-or-rent cost model, as pure functions with the formula in each docstring.
+"""Where the cost per run is computed: the build-or-rent formulas, pure, one docstring each.
 
 Money in USD, time in seconds or hours as named, energy in joules. No I/O, no torch: every
 function is pinned to hand-computed examples in tests/test_cost.py.
@@ -9,9 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-HOURS_PER_YEAR = 365.0 * 24.0
-DAYS_PER_MONTH = 365.0 / 12.0
-J_PER_KWH = 3.6e6
+from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH
 
 
 def hardware_usd_per_hour(

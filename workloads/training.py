@@ -1,32 +1,15 @@
-"""Pieces shared by the PyTorch workloads: precision, training steps, synthetic data."""
+"""Training steps shared by the trainable workloads: optimizers, batches on the device, and a
+``Trainer`` whose step the harness times (and whose loss the quality gate reads, untimed)."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 
-from workloads.base import PrepareContext, Unsupported
-
-TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def autocast_for(ctx: PrepareContext) -> Callable[[], contextlib.AbstractContextManager]:
-    """A factory of the autocast context for the cell's dtype (fp32: no autocast).
-
-    Mixed precision the way training uses it: weights and optimizer state stay fp32, matmuls
-    and convolutions run in the reduced type inside ``torch.autocast``.
-    """
-    if ctx.dtype == "fp32":
-        return contextlib.nullcontext
-    dtype = TORCH_DTYPES[ctx.dtype]
-    if not torch.amp.is_autocast_available(ctx.device_type):
-        raise Unsupported(f"autocast is not available on {ctx.device_type}")
-    if ctx.device_type == "cuda" and dtype is torch.bfloat16 and not torch.cuda.is_bf16_supported():
-        raise Unsupported(f"{ctx.device_id} does not support bf16")
-    return lambda: torch.autocast(ctx.device_type, dtype=dtype)
+from workloads.base import PrepareContext
+from workloads.precision import autocast_for
 
 
 def make_optimizer(name: str, parameters, **settings) -> torch.optim.Optimizer:
@@ -38,27 +21,6 @@ def make_optimizer(name: str, parameters, **settings) -> torch.optim.Optimizer:
         return optimizer_class(parameters, fused=True, **settings)
     except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device or dtype
         return optimizer_class(parameters, **settings)
-
-
-def seeded_generator(seed: int) -> torch.Generator:
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return generator
-
-
-def synthetic_classification(
-    count: int, shape: Sequence[int], classes: int, seed: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs of the real data's shape with a learnable signal, so training loss can fall.
-
-    Each class has a fixed random template; an input is its class's template plus noise of
-    the same scale. A model that learns nothing stays at ln(classes) loss.
-    """
-    generator = seeded_generator(seed)
-    templates = torch.randn((classes, *shape), generator=generator)
-    labels = torch.randint(0, classes, (count,), generator=generator)
-    noise = torch.randn((count, *shape), generator=generator)
-    return templates[labels] + noise, labels
 
 
 def batches_of(
@@ -137,33 +99,3 @@ class Trainer:
         finally:
             for live, saved in buffers:
                 live.copy_(saved)
-
-
-def image_data(
-    ctx: PrepareContext,
-    real,  # datasets.ImageSet | None
-    count: int,
-    shape: Sequence[int],
-    dataset_name: str,
-) -> tuple[torch.Tensor, torch.Tensor, str, str]:
-    """``count`` images as float tensors (normalised) and labels, real when found.
-
-    Returns (images, labels, data_source, data_note). Synthetic images have the real set's
-    shape and a learnable class signal.
-    """
-    if real is not None:
-        if len(real.images) < count:
-            reps = -(-count // len(real.images))
-            images, labels = real.images.repeat(reps, 0)[:count], real.labels.repeat(reps)[:count]
-        else:
-            images, labels = real.images[:count], real.labels[:count]
-        tensor = torch.from_numpy(images.astype("float32") / 255.0)
-        tensor = (tensor - tensor.mean()) / (tensor.std() + 1e-6)
-        note = f"{dataset_name} from {real.source} ({len(real.images):,} images in the file)"
-        return tensor, torch.from_numpy(labels), "real", note
-    images, labels = synthetic_classification(count, shape, 10, ctx.seed)
-    note = (
-        f"{dataset_name} not found (searched --data-dir, $AIPCBENCH_DATA_DIR, ./data, "
-        f"~/.cache/aipcbench): synthetic images of the same shape with a learnable signal"
-    )
-    return images, labels, "synthetic", note

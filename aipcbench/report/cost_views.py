@@ -1,33 +1,14 @@
-"""Cost comparisons as text for a terminal, and as flat rows for CSV and JSON."""
+"""Cost comparisons as text for a terminal (``aipcbench cost``), and as flat rows for CSV and JSON."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import asdict
 from typing import Any
 
-from aipcbench.pricing import CellComparison
-
-
-def usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 100:
-        return f"${value:,.0f}"
-    if value >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.4f}" if value >= 0.0001 else f"${value:.2e}"
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    for limit, unit, scale in ((120, "s", 1), (7200, "min", 60), (172800, "h", 3600)):
-        if seconds < limit:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 86400:.3g} d"
+from aipcbench.cost.compare import CellComparison
+from aipcbench.report.formatters import duration, safe_text, text_table, usd
+from aipcbench.results.store import finite_or_none
 
 
 def best_per_provider_and_accelerator(comparison: CellComparison):
@@ -84,26 +65,22 @@ def text_report(comparisons: list[CellComparison], all_offers: bool = False) -> 
             lines.append("")
             continue
         header = ("provider", "instance", "gpus", "evidence", "time/run", "on-demand", "spot", "basis")
-        rows = [header]
-        for o in offers:
-            rows.append(
-                (
-                    o.provider,
-                    o.instance_type,
-                    f"{o.gpu_count}x {o.accelerator}",
-                    o.evidence.method,
-                    duration(o.evidence.seconds_per_run),
-                    usd(o.on_demand_usd),
-                    usd(o.spot_usd),
-                    o.evidence.basis,
-                )
+        rows = [header] + [
+            (
+                o.provider,
+                o.instance_type,
+                f"{o.gpu_count}x {o.accelerator}",
+                o.evidence.method,
+                duration(o.evidence.seconds_per_run),
+                usd(o.on_demand_usd),
+                usd(o.spot_usd),
+                o.evidence.basis,
             )
-        widths = [max(len(str(r[i])) for r in rows) for i in range(len(header) - 1)]
-        for row in rows:
-            cells = [str(v).ljust(w) for v, w in zip(row, widths)]
-            lines.append("   " + "  ".join(cells + [str(row[-1])]).rstrip())
+            for o in offers
+        ]
+        lines += text_table(rows, indent="   ")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(safe_text(line) for line in lines)
 
 
 def flat_rows(comparisons: list[CellComparison]) -> list[dict[str, Any]]:
@@ -161,19 +138,9 @@ def flat_rows(comparisons: list[CellComparison]) -> list[dict[str, Any]]:
     return rows
 
 
-def as_csv(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def as_json(comparisons: list[CellComparison], machine: Any = None) -> str:
     document = {
         "machine": asdict(machine) if machine is not None else None,
         "comparisons": [asdict(c) for c in comparisons],
     }
-    return json.dumps(document, indent=1, default=str)
+    return json.dumps(finite_or_none(document), indent=1, default=str, allow_nan=False)

@@ -3,14 +3,14 @@
 Why: a fresh Python process spends about 1.5 s importing torch, 1 s more importing
 torch._dynamo (every optimizer's constructor does) and up to 2.5 s importing transformers'
 GPT-2 before a cell does any work; in the quick suite that was a third of the wall time.
-multiprocessing's fork server imports those once (``aipcbench.preload``), then forks one
+multiprocessing's fork server imports those once (``aipcbench.run.preload``), then forks one
 child per cell. The child is still a process of its own: its own session, killed with its
 whole tree on a timeout, and a crash or an OOM kill costs that cell only.
 
 The server was started with the environment and working directory of the moment it started;
 each child takes the caller's current ones instead. Data-parallel cells still start under
-torchrun (``aipcbench.runner``). ``AIPCBENCH_NO_FORKSERVER=1`` falls back to one fresh
-``python -m aipcbench.worker`` per cell.
+torchrun (``aipcbench.run.child``). ``AIPCBENCH_NO_FORKSERVER=1`` falls back to one fresh
+``python -m aipcbench.run.worker`` per cell.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from aipcbench.run.lifeline import die_with_parent
 
 _context = None
 _failed = False  # the server could not start here (no AF_UNIX sockets, say): don't retry per cell
@@ -37,7 +39,7 @@ def _server():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(["aipcbench.preload"])
+        _context.set_forkserver_preload(["aipcbench.run.preload"])
     return _context
 
 
@@ -73,7 +75,7 @@ class ForkedChild:
 
 
 def start(argv: list[str], log_path: Path) -> ForkedChild | None:
-    """Fork a child that runs ``aipcbench.worker.main(argv)``, its output going to ``log_path``;
+    """Fork a child that runs ``aipcbench.run.worker.main(argv)``, its output going to ``log_path``;
     None if the server cannot be reached (the caller then starts a fresh interpreter)."""
     global _failed
     process = _server().Process(
@@ -88,6 +90,7 @@ def start(argv: list[str], log_path: Path) -> ForkedChild | None:
 
 
 def _child_main(argv: list[str], log_path: str, environ: dict[str, str], cwd: str) -> None:
+    die_with_parent()  # the server; it exits when the aipcbench process that owns it is gone
     os.setsid()  # its own session: the runner kills the group; a terminal's Ctrl-C does not reach it
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -96,7 +99,7 @@ def _child_main(argv: list[str], log_path: str, environ: dict[str, str], cwd: st
     os.environ.clear()
     os.environ.update(environ)
     os.chdir(cwd)
-    from aipcbench import worker
+    from aipcbench.run import worker
 
     code = worker.main(argv)
     sys.stdout.flush()

@@ -1,17 +1,18 @@
-"""Runs the cells of a suite, each in its own child process, and records every outcome.
+"""Where a cell's process is started, watched and stopped; what it left becomes an outcome.
 
 The parent never runs a workload: each cell runs in a process of its own, in a new session (a
-fork of the fork server that has already imported torch, see ``aipcbench.forkserver``; or
-``python -m aipcbench.worker`` under torchrun for data-parallel cells). The parent waits with a
-timeout and turns whatever happened into a record:
+fork of the fork server that has already imported torch, see ``run.forkserver``; or
+``python -m aipcbench.run.worker`` under torchrun for data-parallel cells). The parent waits
+with a timeout and turns whatever happened into an outcome:
 
 - the worker wrote a record -> that record (``ok``, ``failed``, ``oom`` or ``skipped``);
-- the process hung past ``--timeout``  -> ``timeout`` (its whole process group is killed);
+- the process hung past ``--timeout``  -> ``timeout`` (its whole process tree is killed);
 - it died by a signal                  -> ``killed`` (SIGKILL: often the kernel's OOM killer)
                                           or ``failed`` (SIGSEGV and friends), with the signal;
 - it exited without a record           -> ``failed`` with the last line it printed.
 
-The results file is rewritten after every cell, so an interrupt keeps what finished.
+Every process started here dies with the parent (``run.lifeline``), and the temporary folder
+of a cell is removed whatever happens.
 """
 
 from __future__ import annotations
@@ -24,31 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aipcbench import distributed, forkserver
-from aipcbench.config import Cell, RunConfig
-from aipcbench.derive import derive
 from aipcbench.errors import Interrupted
-from aipcbench.progress import Progress
-from aipcbench.results import ResultsWriter
+from aipcbench.run import forkserver
+from aipcbench.run.lifeline import die_with_parent
+from aipcbench.run.progress import Progress
 
 POLL_S = 0.1
-
-
-def plan_cells(config: RunConfig, sizes_of: dict[str, tuple[str, ...]]) -> list[Cell]:
-    """devices x workloads (x sizes) x dtypes, in that nesting order."""
-    cells = []
-    for device in config.devices:
-        for name, size in config.workloads:
-            for chosen in (size,) if size else sizes_of[name]:
-                for dtype in config.dtypes:
-                    for nproc in config.world_sizes or (0,):
-                        cells.append(Cell(name, chosen, device, dtype, config.compile, nproc))
-    return cells
 
 
 def _descendants(pid: int) -> list[int]:
@@ -166,8 +152,8 @@ class ChildOutcome:
 
 
 def worker_command(spec: dict[str, Any], spec_path: Path, result_path: Path) -> list[str]:
-    """``python -m aipcbench.worker``, or the same module under torchrun for N ranks."""
-    worker = ["-m", "aipcbench.worker", str(spec_path), str(result_path)]
+    """``python -m aipcbench.run.worker``, or the same module under torchrun for N ranks."""
+    worker = ["-m", "aipcbench.run.worker", str(spec_path), str(result_path)]
     nproc = spec.get("cell", {}).get("nproc", 0)
     if not nproc:
         return [sys.executable, *worker]
@@ -184,7 +170,7 @@ def worker_command(spec: dict[str, Any], spec_path: Path, result_path: Path) -> 
 
 
 def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None = None) -> ChildOutcome:
-    """Run ``python -m aipcbench.worker`` on ``spec`` in its own process session.
+    """Run the worker on ``spec`` in its own process session.
 
     Never raises for the child's faults; raises ``Interrupted`` (after killing the child's
     whole process group) if the user interrupts.
@@ -205,6 +191,7 @@ def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None 
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    preexec_fn=die_with_parent,  # torchrun too; its ranks die with it
                 )
             try:
                 while process.poll() is None:
@@ -238,86 +225,3 @@ def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None 
             return ChildOutcome(None, status, reason, wall)
         detail = _last_line(log_path) or "no output"
         return ChildOutcome(None, "failed", f"worker exited with code {process.returncode}: {detail}", wall)
-
-
-def cell_spec(cell: Cell, config: RunConfig, probe: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "mode": "cell",
-        "cell": asdict(cell),
-        "policy": asdict(config.policy),
-        "quick": config.quick,
-        "data_dir": str(config.data_dir) if config.data_dir else None,
-        "plugins": list(config.plugins),
-        "seed": config.seed,
-        "options": config.options,
-        "probe": probe,
-        "torchrun_args": list(config.torchrun_args),
-    }
-
-
-def run_cell(
-    cell: Cell, config: RunConfig, progress: Progress | None = None, probe: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Measure one cell in a child process; always returns a record."""
-    outcome = run_child(cell_spec(cell, config, probe or {}), config.timeout_s, progress)
-    if outcome.result is not None:
-        return outcome.result
-    return {**cell.identity(), "status": outcome.status, "reason": outcome.reason, "wall_s": outcome.wall_s}
-
-
-def run_suite(
-    cells: Iterable[Cell],
-    config: RunConfig,
-    writer: ResultsWriter,
-    progress: Progress,
-    device_facts: dict[str, dict[str, Any]] | None = None,
-    carbon: dict[str, Any] | None = None,
-) -> list[dict[str, Any]]:
-    """Run every cell in order, adding each record to the results file as soon as it exists.
-
-    ``device_facts`` (per device: the probe settings passed to the worker, rated and measured
-    peaks, idle power) and ``carbon`` feed the derived figures added to each record.
-    """
-    device_facts = device_facts or {}
-    records = []
-    for cell in cells:
-        facts = device_facts.get(cell.device, {})
-        progress.start(cell.label)
-        record = run_cell(cell, config, progress, facts.get("probe"))
-        record.update(derive(record, facts, carbon))
-        _add_scaling_efficiency(record, records)
-        writer.add(record)
-        records.append(record)
-        progress.finish(record["status"], record.get("reason", ""))
-    return records
-
-
-def _add_scaling_efficiency(record: dict[str, Any], earlier: list[dict[str, Any]]) -> None:
-    """throughput(N) / (N x throughput(1)), against the world-size-1 cell of the same run."""
-    size = record.get("world_size")
-    if not size or record.get("status") != "ok":
-        return
-    same = ("workload", "size", "device", "dtype")
-    for base in earlier:
-        if (
-            base.get("world_size") == 1
-            and base.get("status") == "ok"
-            and all(base.get(k) == record.get(k) for k in same)
-        ):
-            one = base["throughput"]["items_per_s"]
-            record["scaling_efficiency"] = distributed.scaling_efficiency(
-                record["throughput"]["items_per_s"], size, one
-            )
-            record["scaling_baseline_items_per_s"] = one
-            return
-
-
-def probe_device(
-    device: dict[str, Any], dtypes: tuple[str, ...], quick: bool, probe: dict[str, Any], timeout_s: float
-) -> dict[str, Any]:
-    """Measure a device's clock (CPU), GEMM peak per dtype and idle power in a child process."""
-    spec = {"mode": "device", "device": device, "dtypes": list(dtypes), "quick": quick, "probe": probe}
-    outcome = run_child(spec, timeout_s)
-    if outcome.result is None:
-        return {"error": f"device probe {outcome.status}: {outcome.reason}"}
-    return outcome.result

@@ -20,12 +20,12 @@ from __future__ import annotations
 import math
 import os
 import statistics
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aipcbench.timing import TimingPolicy
+from aipcbench.results.record import CellRecord, DataParallel, Energy, Flops, Memory, RankMemory, TimingPolicy
+from aipcbench.run import cell_record, quality
+from aipcbench.run.timing import Measurement
 
 WHOLE_DEVICE_METHODS = ("nvml-counter", "nvml-power", "rapl")
 
@@ -71,17 +71,6 @@ def steps_for(step_s: float, policy: TimingPolicy) -> int:
     return max(policy.min_steps, capped)
 
 
-def warm_up(step: Callable[[], None], sync: Callable[[], None], steps: int) -> list[float]:
-    samples = []
-    for _ in range(max(steps, 1)):
-        sync()
-        begin = time.perf_counter()
-        step()
-        sync()
-        samples.append(time.perf_counter() - begin)
-    return samples
-
-
 def gather(obj: Any) -> list[Any]:
     import torch.distributed as dist
 
@@ -116,3 +105,88 @@ def scaling_efficiency(items_per_s_n: float, world_size: int, items_per_s_1: flo
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+@dataclass(frozen=True)
+class RankFigures:
+    """What one process measured for a cell, before any aggregation across ranks."""
+
+    measurement: Measurement
+    warmup_s: tuple[float, ...]
+    energy: Any  # EnergyReading or None
+    memory: dict[str, Any]
+    losses: tuple[float | None, float | None, float | None]  # initial, start, end
+    optimizer_steps: int
+    flops_per_step: int | None
+    flops_note: str
+    setup_s: float
+    first_step_s: float
+    device_id: str
+
+
+def aggregate(
+    base: dict[str, Any], rank: Rank, prepared: Any, policy: TimingPolicy, figures: RankFigures
+) -> CellRecord | None:
+    """Gather every rank's figures on rank 0 and aggregate them by the rules above (None on
+    the other ranks)."""
+    mine = {
+        "rank": rank.rank,
+        "device": figures.device_id,
+        "samples_s": list(figures.measurement.samples_s),
+        "window_s": figures.measurement.window_s,
+        "energy": {
+            "joules": figures.energy.joules if figures.energy else None,
+            "method": figures.energy.method if figures.energy else None,
+            "device": figures.device_id,
+        },
+        "memory": figures.memory,
+    }
+    everyone = gather(mine)
+    if rank.rank != 0:
+        return None
+    per_rank = tuple(tuple(r["samples_s"]) for r in everyone)
+    window = max(r["window_s"] for r in everyone)
+    aggregated = Measurement(tuple(slowest_per_step(per_rank)), (), window, "agreed-step-count")
+    global_items = prepared.items_per_step * rank.world_size
+    joules, method = total_energy([r["energy"] for r in everyone])
+    throughput, run = cell_record.throughput_and_run(
+        aggregated, global_items, prepared.run.description, prepared.run.items_per_run
+    )
+    record = CellRecord(
+        **base,
+        workload_facts=cell_record.workload_facts(prepared, global_items),
+        timing=cell_record.timing(
+            policy,
+            figures.setup_s,
+            figures.first_step_s,
+            aggregated,
+            figures.warmup_s,
+            per_rank,
+            "step time = slowest rank's; throughput = global items / it",
+        ),
+        step_time=cell_record.step_time(aggregated.samples_s),
+        stability=cell_record.stability(aggregated.samples_s),
+        throughput=throughput,
+        run=run,
+        quality=quality.judge(*figures.losses, figures.optimizer_steps),
+        flops=Flops(
+            figures.flops_per_step * rank.world_size if figures.flops_per_step is not None else None,
+            figures.flops_note + " (one rank's count x world size)",
+        ),
+        memory=Memory(
+            peak_bytes=max((r["memory"].get("peak_memory_bytes") or 0) for r in everyone),
+            method=everyone[0]["memory"].get("peak_memory_method"),
+            per_rank=tuple(
+                RankMemory(
+                    r["rank"],
+                    r["device"],
+                    r["memory"].get("peak_memory_bytes"),
+                    r["memory"].get("peak_memory_method"),
+                )
+                for r in everyone
+            ),
+        ),
+        energy=Energy(joules, window, method, "summed over devices (whole-device sensors once per device)"),
+        data_parallel=DataParallel(rank.world_size, rank.backend, prepared.items_per_step),
+    )
+    return record

@@ -1,4 +1,4 @@
-"""Per-device facts that turn measurements into utilisation and energy: rated power and peaks.
+"""A device's rated power and peaks (catalog or formula), combined with what its probe measured.
 
 Rated figures come from the catalog (each with its source). Where the catalog has no row (most
 CPUs), the rated peak is computed from the measured clock (see ``probes.peak``) and the rated
@@ -12,6 +12,8 @@ from typing import Any
 
 from aipcbench.catalog import Catalog, DeviceSpec
 from aipcbench.probes.peak import cpu_rated_peak
+from aipcbench.results.device_facts import DeviceFacts
+from aipcbench.results.typed import RecordTypeError, from_plain
 
 ASSUMED_CPU_W_PER_CORE = 10.0  # used only when nothing better is known, and labelled so
 
@@ -47,13 +49,13 @@ def rated_power(
 def rated_peaks(
     device: dict[str, Any], catalog: Catalog, measured: dict[str, Any], dtypes: tuple[str, ...]
 ) -> dict[str, dict[str, Any]]:
-    """Per dtype: {"flops": dense peak FLOP/s or None, "source": how it was obtained}."""
+    """Per dtype: {"flop_per_s": dense peak or None, "source": how it was obtained}."""
     spec = _spec_for(device, catalog)
     peaks: dict[str, dict[str, Any]] = {}
     for dtype in dtypes:
         tflops = spec.peak_tflops(dtype) if spec is not None else None
         if tflops:
-            peaks[dtype] = {"flops": tflops * 1e12, "source": _cite(spec)}
+            peaks[dtype] = {"flop_per_s": tflops * 1e12, "source": _cite(spec)}
         elif device["kind"] == "cpu" and measured.get("clock_ghz"):
             issued = measured.get("flops_per_cycle", {}).get(dtype, {})
             flops, formula = cpu_rated_peak(
@@ -62,12 +64,12 @@ def rated_peaks(
             if issued:
                 formula += f"; issue rate: {issued['method']}"
             peaks[dtype] = {
-                "flops": flops,
+                "flop_per_s": flops,
                 "source": f"formula: {formula}; clock {measured.get('clock_method', '')}",
             }
         else:
             peaks[dtype] = {
-                "flops": None,
+                "flop_per_s": None,
                 "source": f"no {dtype} peak for '{device.get('name')}' in the catalog",
             }
     return peaks
@@ -79,9 +81,11 @@ def device_facts(
     probe: dict[str, Any],
     measured: dict[str, Any],
     dtypes: tuple[str, ...],
-) -> dict[str, Any]:
-    """Everything the parent knows about a device for this run (stored in the results file)."""
-    return {
+) -> DeviceFacts:
+    """Everything the parent knows about a device for this run (stored in the results file).
+    The probe's figures come from a child process: a figure of the wrong type is dropped and
+    named in ``probe_error`` rather than stored."""
+    facts = {
         "device": device["id"],
         "name": device.get("name"),
         "probe": probe,
@@ -91,7 +95,7 @@ def device_facts(
         "flops_per_cycle": measured.get("flops_per_cycle", {}),
         "rated_peaks": rated_peaks(device, catalog, measured, dtypes),
         "measured_peaks": measured.get("measured_peaks", {}),
-        "measured_bandwidth": measured.get("measured_bandwidth", {}),
+        "measured_bandwidth": measured.get("measured_bandwidth"),
         "rated_bandwidth_bytes_per_s": (
             spec.memory_bw_gbps * 1e9
             if (spec := _spec_for(device, catalog)) and spec.memory_bw_gbps
@@ -102,6 +106,11 @@ def device_facts(
         "idle_note": measured.get("idle_note"),
         "probe_error": measured.get("error"),
     }
+    try:
+        return from_plain(DeviceFacts, facts, device["id"])
+    except RecordTypeError as exc:
+        keep = ("device", "name", "probe", "spec_key", "rated_peaks", "rated_bandwidth_bytes_per_s")
+        return from_plain(DeviceFacts, {**{k: facts[k] for k in keep}, "probe_error": str(exc)})
 
 
 def carbon_for(catalog: Catalog, region: str | None) -> dict[str, Any] | None:

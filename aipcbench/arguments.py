@@ -1,0 +1,200 @@
+"""The command line's flags: names, types, ranges and help. Parsing only; ``cli`` turns the
+parsed flags into a config and calls the command."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from aipcbench import __version__
+from aipcbench.config import DECODE_MODES
+from aipcbench.errors import UserInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage, so every error is one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UserInputError(message)
+
+
+def _number(low: float, high: float, low_inclusive: bool = False):
+    """An argparse type: a finite number in (low, high] (or [low, high]); NaN, infinities and
+    values that no real machine or price reaches are refused before anything runs."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: '{text}'") from None
+        above = value >= low if low_inclusive else value > low
+        if not math.isfinite(value) or not above or value > high:
+            bound = "[" if low_inclusive else "("
+            raise argparse.ArgumentTypeError(
+                f"must be a finite number in {bound}{low:g}, {high:g}], got {text}"
+            )
+        return value
+
+    return parse
+
+
+def _whole(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: '{text}'") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {text}")
+        return value
+
+    return parse
+
+
+def _add_catalog_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="catalog CSV (or SkyPilot vms.csv) adding or replacing rows",
+    )
+    parser.add_argument("--country", help="region for grid carbon intensity and electricity")
+
+
+def _add_results_and_machine(parser: argparse.ArgumentParser) -> None:
+    """What `cost` and `report` both read: results files and the local machine's economics."""
+    parser.add_argument(
+        "results",
+        nargs="*",
+        type=Path,
+        help="results files or folders (default: results/ and results/reference/)",
+    )
+    _add_machine_flags(parser)
+
+
+def _add_machine_flags(parser: argparse.ArgumentParser) -> None:
+    _add_catalog_flags(parser)
+    parser.add_argument("--machine", type=Path, metavar="FILE", help="local machine profile (TOML)")
+    parser.add_argument("--preset", help="local hardware preset from the catalog")
+    parser.add_argument("--price", type=_number(0, 1e9), dest="price_usd", help="purchase price, USD")
+    parser.add_argument("--lifetime-years", type=_number(0, 50), dest="lifetime_years")
+    parser.add_argument(
+        "--residual", type=_number(0, 1e9, True), dest="residual_usd", help="resale value, USD"
+    )
+    parser.add_argument("--hours-per-day", type=_number(0, 24), dest="hours_per_day")
+    parser.add_argument(
+        "--electricity-price",
+        type=_number(0, 100, True),
+        dest="electricity_usd_per_kwh",
+        help="USD per kWh (default: the region's average)",
+    )
+    parser.add_argument("--local-host", help="host whose results are 'local' (default: newest)")
+    parser.add_argument(
+        "--startup-s",
+        type=_number(0, 86400, True),
+        default=0.0,
+        help="cloud instance start-up seconds billed per run",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="aipcbench", description="Benchmark AI workloads; price build vs rent.")
+    parser.add_argument("--version", action="version", version=f"aipcbench {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="time workloads on every device, write a results file")
+    run.add_argument("--devices", help="comma-separated device ids (default: all detected)")
+    run.add_argument("--workloads", help="comma-separated names, NAME:SIZE for one size")
+    run.add_argument("--dtype", default="fp32", help="comma-separated: fp32, bf16, fp16")
+    speed = run.add_mutually_exclusive_group()
+    speed.add_argument("--quick", action="store_true", help="short timing windows (default)")
+    speed.add_argument("--full", action="store_true", help="long timing windows, full sizes")
+    run.add_argument("--timeout", type=_number(0, 7 * 86400), help="seconds per cell before it is killed")
+    run.add_argument("--results-dir", type=Path, default=Path("results"))
+    run.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        help="where the run's HTML report goes (default: reports/)",
+    )
+    run.add_argument("--data-dir", type=Path, help="where data sets and model weights are looked for")
+    run.add_argument("--compile", action="store_true", help="torch.compile the models")
+    run.add_argument("--channels-last", action="store_true", help="NHWC layout for conv nets")
+    run.add_argument(
+        "--decode",
+        "--gpt2-decode",  # the flag's name until 0.2; kept so scripts keep working
+        choices=DECODE_MODES,
+        default="lean",
+        help="text generation loop: aipcbench's lean greedy loop or transformers.generate",
+    )
+    run.add_argument(
+        "--keep-denormals",
+        action="store_true",
+        help="keep IEEE denormal floats on the CPU (default: flush to zero, as tuned training does)",
+    )
+    run.add_argument("--warmup", type=int, dest="warmup_steps", help="warm-up steps")
+    run.add_argument("--min-steps", type=int, dest="min_steps", help="minimum timed steps")
+    run.add_argument("--min-time", type=float, dest="min_time_s", help="minimum timed seconds")
+    run.add_argument("--max-time", type=float, dest="max_time_s", help="cap on timed seconds")
+    run.add_argument("--max-steps", type=int, dest="max_steps", help="cap on timed steps")
+    run.add_argument("--seed", type=_whole(0, 2**32 - 1), default=0)
+    run.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first; it may register workloads",
+    )
+    _add_catalog_flags(run)
+    run.add_argument(
+        "--cpu-watts", type=_number(0, 100_000), help="rated CPU power for energy estimates (no RAPL)"
+    )
+    run.add_argument(
+        "--gpu-watts", type=_number(0, 100_000), help="rated GPU power for energy estimates (no NVML)"
+    )
+    run.add_argument(
+        "--machine", type=Path, metavar="FILE", help="local machine profile (TOML) for the report's costs"
+    )
+    run.add_argument("--no-report", action="store_true", help="do not render the HTML report")
+    scale = run.add_mutually_exclusive_group()
+    scale.add_argument(
+        "--nproc-per-node",
+        type=int,
+        metavar="N",
+        help="data-parallel training with N ranks per node under torchrun",
+    )
+    scale.add_argument(
+        "--ddp-sweep", metavar="N,N,...", help="the same cells at several world sizes, e.g. 1,2,4"
+    )
+    run.add_argument("--nnodes", help="torchrun --nnodes (several machines)")
+    run.add_argument("--node-rank", help="torchrun --node-rank")
+    run.add_argument("--rdzv-endpoint", help="torchrun --rdzv-endpoint HOST:PORT")
+
+    devices = commands.add_parser("devices", help="list the devices aipcbench can run on")
+    devices.add_argument(
+        "--measure", action="store_true", help="also measure clock, GEMM peak and idle power"
+    )
+    devices.add_argument("--dtype", default="fp32,bf16", help="dtypes for --measure")
+    _add_catalog_flags(devices)
+    commands.add_parser("workloads", help="list the workloads and their sizes")
+
+    cost = commands.add_parser("cost", help="cost per run: local machine vs cloud offers")
+    _add_results_and_machine(cost)
+    cost.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    cost.add_argument(
+        "--all-offers", action="store_true", help="every offer, not the cheapest per provider and GPU"
+    )
+
+    report = commands.add_parser("report", help="one self-contained HTML page from results")
+    _add_results_and_machine(report)
+    report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")
+    report.add_argument(
+        "--format",
+        choices=("html", "md", "csv", "json"),
+        default="html",
+        help="html writes the page; md/csv/json print the table",
+    )
+    return parser

@@ -1,0 +1,152 @@
+"""The row types of the cited catalogs, and the schema each catalog file is checked against.
+
+Every hard-coded figure aipcbench uses (a peak FLOP/s, a TDP, a price, a grid intensity) lives
+in a CSV row under ``aipcbench/catalog/data/`` with its ``source`` and ``as_of`` date, never in
+code. These dataclasses are what a row becomes once parsed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from aipcbench.errors import DataError
+
+
+@dataclass(frozen=True)
+class CloudOffer:
+    provider: str
+    instance_type: str
+    accelerator: str
+    gpu_model: str
+    gpu_count: int
+    region: str
+    on_demand_per_hour: float
+    spot_per_hour_low: float | None
+    spot_per_hour_high: float | None
+    billing_increment_s: float
+    billing_minimum_s: float
+    gpu_memory_gb: float | None = None
+    vcpus: float | None = None
+    ram_gib: float | None = None
+    notes: str = ""
+    source: str = ""
+    as_of: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.provider, self.instance_type, self.region)
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider} {self.instance_type} ({self.gpu_count}x {self.accelerator})"
+
+
+@dataclass(frozen=True)
+class HardwarePreset:
+    key: str
+    name: str
+    category: str
+    price_usd: float
+    price_type: str
+    power_w: float | None
+    power_basis: str
+    accelerator: str
+    memory_gb: float | None = None
+    notes: str = ""
+    source: str = ""
+    as_of: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    key: str
+    name: str
+    match: str
+    kind: str
+    fp32_tflops: float | None
+    tf32_tflops: float | None
+    bf16_tflops: float | None
+    fp16_tflops: float | None
+    memory_gb: float | None
+    memory_bw_gbps: float | None
+    tdp_w: float | None
+    basis: str = ""
+    notes: str = ""
+    source: str = ""
+    as_of: str = ""
+
+    def peak_tflops(self, dtype: str) -> float | None:
+        """Dense peak for a dtype; fp32 work may use TF32 tensor cores only if enabled, so fp32
+        is the plain FP32 rate (what PyTorch uses by default)."""
+        return {"fp32": self.fp32_tflops, "bf16": self.bf16_tflops, "fp16": self.fp16_tflops}.get(dtype)
+
+
+@dataclass(frozen=True)
+class ElectricityRow:
+    region: str
+    metric: str  # price | carbon
+    sector: str
+    value: float
+    unit: str
+    basis: str = ""
+    fx_assumption: str = ""
+    source: str = ""
+    as_of: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.region, self.metric, self.sector)
+
+
+# catalog name -> (row class, key fields, fields that must be numbers, allowed units/currencies)
+SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
+    "cloud_offers": (
+        CloudOffer,
+        ("provider", "instance_type", "region"),
+        {
+            "gpu_count": True,
+            "on_demand_per_hour": True,
+            "spot_per_hour_low": False,
+            "spot_per_hour_high": False,
+            "billing_increment_s": True,
+            "billing_minimum_s": True,
+            "gpu_memory_gb": False,
+            "vcpus": False,
+            "ram_gib": False,
+        },
+    ),
+    "local_hardware": (HardwarePreset, ("key",), {"price_usd": True, "power_w": False, "memory_gb": False}),
+    "device_specs": (
+        DeviceSpec,
+        ("key",),
+        {
+            "fp32_tflops": False,
+            "tf32_tflops": False,
+            "bf16_tflops": False,
+            "fp16_tflops": False,
+            "memory_gb": False,
+            "memory_bw_gbps": False,
+            "tdp_w": False,
+        },
+    ),
+    "electricity": (ElectricityRow, ("region", "metric", "sector"), {"value": True}),
+}
+ALLOWED = {"currency": {"USD"}, "unit": {"USD/kWh", "gCO2e/kWh"}}
+
+
+def number_field(path: Path, line: int, field: str, text: str, required: bool) -> float | None:
+    """A numeric cell: finite and >= 0; empty is None unless ``required``."""
+    text = (text or "").strip()
+    if not text:
+        if required:
+            raise DataError(f"{path}:{line}: field '{field}' is missing")
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{path}:{line}: field '{field}' is not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise DataError(f"{path}:{line}: field '{field}' must be a finite number >= 0, got {text}")
+    return value

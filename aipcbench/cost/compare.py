@@ -1,0 +1,225 @@
+"""Build-or-rent comparisons assembled from results files, the catalog and a machine profile.
+
+For every cell measured on the local host (workload, size, dtype; its fastest device), this
+prices one run locally and on every cloud offer; each offer's run time comes from the evidence
+ladder (``cost.evidence``) and is labelled with how it was obtained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aipcbench.catalog import Catalog, CloudOffer
+from aipcbench.cost import formulas
+from aipcbench.cost.evidence import CellKey, Evidence, MeasuredCell, evidence_for, measured_cells
+from aipcbench.cost.machine import MachineProfile
+from aipcbench.results.store import ResultsDocument
+from aipcbench.units import DAYS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class OfferCost:
+    provider: str
+    instance_type: str
+    region: str
+    accelerator: str
+    gpu_count: int
+    evidence: Evidence
+    on_demand_usd: float | None
+    spot_usd: float | None
+    amortised_usd: float | None
+    usd_per_hour: float
+    source: str
+    as_of: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider} {self.instance_type}"
+
+
+def cheapest_priced(offers: Iterable[OfferCost]) -> OfferCost | None:
+    """The cheapest offer with an on-demand price per run (offers are kept sorted by it)."""
+    return min(
+        (o for o in offers if o.on_demand_usd is not None), key=lambda o: o.on_demand_usd, default=None
+    )
+
+
+@dataclass(frozen=True)
+class CellComparison:
+    workload: str
+    size: str
+    dtype: str
+    mode: str
+    host: str
+    device: str
+    device_name: str
+    seconds_per_run: float
+    run_description: str
+    energy_j_per_run: float | None
+    energy_method: str | None
+    local: formulas.LocalCost
+    valid_run: bool
+    data_source: str
+    offers: tuple[OfferCost, ...]
+    cheapest: str
+    cheapest_usd: float
+    break_even: formulas.BreakEven | None
+    break_even_against: str
+    payback_months: float | None
+    runs_per_month_at_usage: float
+    world_size: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        ranks = f" x{self.world_size} ranks" if self.world_size else ""
+        return f"{self.workload}:{self.size} {self.dtype}{ranks}"
+
+    @property
+    def cheapest_offer(self) -> OfferCost | None:
+        return cheapest_priced(self.offers)
+
+
+def _offer_cost(offer: CloudOffer, evidence: Evidence, startup_s: float) -> OfferCost:
+    seconds = evidence.seconds_per_run
+    on_demand = spot = amortised = None
+    if seconds is not None:
+        on_demand = formulas.cloud_cost_per_run(
+            seconds, offer.on_demand_per_hour, offer.billing_increment_s, offer.billing_minimum_s, startup_s
+        )
+        amortised = formulas.amortised_cloud_cost(seconds, offer.on_demand_per_hour)
+        if offer.spot_per_hour_low is not None:
+            spot = formulas.cloud_cost_per_run(
+                seconds,
+                offer.spot_per_hour_low,
+                offer.billing_increment_s,
+                offer.billing_minimum_s,
+                startup_s,
+            )
+    return OfferCost(
+        offer.provider,
+        offer.instance_type,
+        offer.region,
+        offer.accelerator,
+        offer.gpu_count,
+        evidence,
+        on_demand,
+        spot,
+        amortised,
+        offer.on_demand_per_hour,
+        offer.source,
+        offer.as_of,
+    )
+
+
+def _local_notes(local: MeasuredCell) -> tuple[str, ...]:
+    record = local.record
+    notes = []
+    if record.energy_per_run_j is None:
+        notes.append("local energy not measured: electricity counted as $0")
+    elif record.energy_method == "estimate-tdp":
+        notes.append("local energy is an estimate (rated power x utilisation)")
+    if not record.valid_run:
+        notes.append("training loss did not fall: not a valid run")
+    return tuple(notes)
+
+
+def _compare_cell(
+    local: MeasuredCell,
+    same_cell: dict[str, list[MeasuredCell]],
+    catalog: Catalog,
+    machine: MachineProfile,
+    hardware_per_hour: float,
+    startup_s: float,
+) -> CellComparison:
+    gpu_sources = [m for group in same_cell.values() for m in group]
+    source = min(gpu_sources, key=lambda m: m.seconds) if gpu_sources else local
+    record, seconds = local.record, local.seconds
+    local_cost = formulas.local_cost_per_run(
+        seconds, record.energy_per_run_j, hardware_per_hour, machine.electricity_usd_per_kwh
+    )
+    offers = tuple(
+        sorted(
+            (
+                _offer_cost(o, evidence_for(o.accelerator, same_cell, source, catalog), startup_s)
+                for o in catalog.cloud_offers
+            ),
+            key=lambda c: (c.on_demand_usd is None, c.on_demand_usd or 0.0),
+        )
+    )
+    cheapest_cloud = cheapest_priced(offers)
+    cheapest, cheapest_usd = f"local ({machine.name})", local_cost.total_usd
+    if cheapest_cloud and cheapest_cloud.on_demand_usd < cheapest_usd:
+        cheapest, cheapest_usd = cheapest_cloud.label, cheapest_cloud.on_demand_usd
+    usage_runs = machine.hours_per_day * 3600 * DAYS_PER_MONTH / seconds
+    breakeven = payback = None
+    against = ""
+    if cheapest_cloud is not None:
+        against = f"{cheapest_cloud.label} on-demand"
+        breakeven = formulas.break_even(
+            machine.price_usd,
+            machine.residual_usd,
+            machine.lifetime_years,
+            local_cost.electricity_usd,
+            cheapest_cloud.on_demand_usd,
+            seconds,
+        )
+        payback = formulas.payback_months(
+            machine.price_usd, usage_runs, local_cost.electricity_usd, cheapest_cloud.on_demand_usd
+        )
+    return CellComparison(
+        world_size=record.world_size,
+        workload=record.workload,
+        size=record.size,
+        dtype=record.dtype,
+        mode=record.mode or "",
+        host=local.host,
+        device=record.device,
+        device_name=local.device_name,
+        seconds_per_run=seconds,
+        run_description=record.run.description if record.run else "",
+        energy_j_per_run=record.energy_per_run_j,
+        energy_method=record.energy_method,
+        local=local_cost,
+        valid_run=record.valid_run,
+        data_source=record.data_source,
+        offers=offers,
+        cheapest=cheapest,
+        cheapest_usd=cheapest_usd,
+        break_even=breakeven,
+        break_even_against=against,
+        payback_months=payback,
+        runs_per_month_at_usage=usage_runs,
+        notes=_local_notes(local),
+    )
+
+
+def compare(
+    documents: list[ResultsDocument],
+    catalog: Catalog,
+    machine: MachineProfile,
+    local_host: str | None = None,
+    startup_s: float = 0.0,
+) -> list[CellComparison]:
+    """One comparison per cell measured on the local host (default: the newest file's host)."""
+    measured = measured_cells(documents, catalog)
+    if not measured:
+        return []
+    if local_host is None:
+        local_host = documents[-1].host
+    local_cells: dict[CellKey, MeasuredCell] = {}
+    for m in measured:
+        if m.host == local_host and (m.key not in local_cells or m.seconds < local_cells[m.key].seconds):
+            local_cells[m.key] = m
+    hardware_per_hour = formulas.hardware_usd_per_hour(
+        machine.price_usd, machine.residual_usd, machine.lifetime_years, machine.hours_per_day
+    )
+    by_cell: dict[CellKey, dict[str, list[MeasuredCell]]] = {}
+    for m in measured:
+        if m.spec is not None:
+            by_cell.setdefault(m.key, {}).setdefault(m.spec.key, []).append(m)
+    return [
+        _compare_cell(local, by_cell.get(key, {}), catalog, machine, hardware_per_hour, startup_s)
+        for key, local in local_cells.items()
+    ]

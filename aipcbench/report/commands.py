@@ -1,0 +1,118 @@
+"""The ``cost`` and ``report`` commands, and the report that ends ``aipcbench run``: load the
+results (a bad file or record is skipped with one line), price them, lay them out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from aipcbench.catalog import Catalog, load_catalog
+from aipcbench.config import CostConfig, PricingConfig, ReportConfig, RunConfig
+from aipcbench.cost.compare import CellComparison, compare
+from aipcbench.cost.machine import MachineProfile, load_profile
+from aipcbench.errors import StorageError, UserInputError
+from aipcbench.files import check_output_path
+from aipcbench.report import cost_views
+from aipcbench.report.formatters import as_csv, safe_text
+from aipcbench.results.store import ResultsDocument, discover, load, load_many
+
+DEFAULT_REPORT = Path("reports") / "aipcbench-report.html"
+
+
+def warn(message: str) -> None:
+    print(f"aipcbench: warning: {safe_text(message)}", file=sys.stderr)
+
+
+def priced(pricing: PricingConfig) -> tuple[list[ResultsDocument], MachineProfile, list[CellComparison]]:
+    """Results (warning on bad files and records), catalog and machine, compared."""
+    catalog = load_catalog(pricing.catalog_files)
+    machine = load_profile(pricing.machine_file, pricing.machine_values, catalog)
+    documents, warnings = load_many(discover(list(pricing.results)))
+    for warning in warnings:
+        warn(warning)
+    if not documents:
+        where = ", ".join(map(str, pricing.results)) or "results/"
+        raise UserInputError(f"no usable results files in {where} (run `aipcbench run` first)")
+    return documents, machine, compare(documents, catalog, machine, pricing.local_host, pricing.startup_s)
+
+
+def cost_command(config: CostConfig) -> int:
+    _, machine, comparisons = priced(config.pricing)
+    if config.format == "json":
+        print(cost_views.as_json(comparisons, machine))
+    elif config.format == "csv":
+        print(as_csv(cost_views.flat_rows(comparisons)), end="")
+    else:
+        print(
+            safe_text(
+                f"Local machine: {machine.name}: ${machine.price_usd:,.0f} over "
+                f"{machine.lifetime_years:g} years at {machine.hours_per_day:g} h/day, "
+                f"electricity ${machine.electricity_usd_per_kwh:.3f}/kWh ({machine.electricity_source})"
+            )
+        )
+        for assumption in machine.assumptions:
+            print(f"  assumption: {safe_text(assumption)}")
+        print()
+        print(cost_views.text_report(comparisons, config.all_offers))
+    return 0
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(documents, comparisons, machine, out: Path) -> Path:
+    from aipcbench.report.context import build_context
+    from aipcbench.report.render import write_report
+
+    context = build_context(documents, comparisons, machine, _now())
+    try:
+        return write_report(context, out)
+    except OSError as exc:
+        raise StorageError(f"cannot write the report '{out}': {exc.strerror or exc}") from None
+
+
+def report_path(out: Path | None, inputs: list[Path]) -> Path:
+    """The report's target: --out (checked: never an input, a directory, device or FIFO) or
+    reports/aipcbench-report.html."""
+    if out is None:
+        return check_output_path(DEFAULT_REPORT, "--out", inputs)
+    if ".." in out.parts or out.name.startswith("."):
+        raise UserInputError(f"--out: refusing the path {str(out)!r} (no '..' or hidden names)")
+    return check_output_path(out, "--out", inputs)
+
+
+def report_command(config: ReportConfig) -> int:
+    pricing = config.pricing
+    out = report_path(config.out, discover(list(pricing.results))) if config.format == "html" else None
+    documents, machine, comparisons = priced(pricing)
+    if out is None:
+        from aipcbench.report.context import build_context
+        from aipcbench.report.plain import render_plain
+
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        print(render_plain(build_context(documents, comparisons, machine, now), config.format), end="")
+        return 0
+    print(f"report: {render(documents, comparisons, machine, out)}")
+    return 0
+
+
+def report_for_run(
+    results_path: Path,
+    config: RunConfig,
+    catalog: Catalog,
+    machine: MachineProfile,
+    say: Callable[[str], None],
+) -> Path:
+    """The report of a finished run, priced with the reference results shipped beside it,
+    written to the run's report folder."""
+    references, warnings = load_many(sorted((config.results_dir / "reference").glob("*.json")))
+    for warning in warnings:
+        say(f"warning: {safe_text(warning)}")
+    documents = [*references, load(results_path)]
+    comparisons = compare(documents, catalog, machine, documents[-1].host)
+    name = results_path.name.replace("run-", "report-").replace(".json", ".html")
+    out = check_output_path(config.report_dir / name, "--report-dir")
+    return render(documents, comparisons, machine, out)

@@ -1,0 +1,77 @@
+"""The tree shows the parts, and no part imports one above it (read from the source, with ast).
+
+Data flows CLI -> config -> run (workloads + probes) -> results -> cost -> report. The report,
+cost, results and catalog parts import no torch, nothing from run and no workload, so a report
+can be made on a machine without torch.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+PACKAGE = REPO / "aipcbench"
+TORCH_FREE = ("results", "cost", "report", "catalog")
+# part -> modules it must never import (prefix match)
+FORBIDDEN = {
+    "results": ("torch", "aipcbench.run", "workloads", "aipcbench.cost", "aipcbench.report", "aipcbench.cli"),
+    "catalog": ("torch", "aipcbench.run", "workloads", "aipcbench.cost", "aipcbench.report", "aipcbench.cli"),
+    "cost": ("torch", "aipcbench.run", "workloads", "aipcbench.report", "aipcbench.cli"),
+    "report": ("torch", "aipcbench.run", "workloads", "aipcbench.cli"),
+    "probes": ("aipcbench.run", "aipcbench.cost", "aipcbench.report", "aipcbench.cli", "workloads"),
+    "run": ("aipcbench.cli",),
+}
+MAX_LINES = 320
+
+
+def _modules(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("part", sorted(FORBIDDEN))
+def test_no_part_imports_one_above_it(part):
+    offending = []
+    for path in _modules(PACKAGE / part):
+        for name in _imports(path):
+            if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[part]):
+                offending.append(f"{path.relative_to(REPO)} imports {name}")
+    assert offending == []
+
+
+def test_workloads_import_no_harness():
+    offending = [
+        f"{path.relative_to(REPO)} imports {name}"
+        for path in _modules(REPO / "workloads")
+        for name in _imports(path)
+        if name.startswith(
+            ("aipcbench.run", "aipcbench.cli", "aipcbench.cost", "aipcbench.report", "aipcbench.devices")
+        )
+    ]
+    assert offending == []
+
+
+def test_every_module_says_what_it_holds_and_stays_small():
+    for path in [*_modules(PACKAGE), *_modules(REPO / "workloads")]:
+        tree = ast.parse(path.read_text())
+        docstring = ast.get_docstring(tree)
+        assert docstring and len(docstring.splitlines()[0]) > 10, (
+            f"{path} has no first line saying what it holds"
+        )
+        assert len(path.read_text().splitlines()) <= MAX_LINES, f"{path} is over {MAX_LINES} lines"
+
+
+def test_the_old_catch_all_names_are_gone():
+    names = {p.stem for p in _modules(PACKAGE)} | {p.stem for p in _modules(REPO / "workloads")}
+    assert not names & {"derive", "summary", "common", "costtable", "devicefacts", "pricing", "runner"}
