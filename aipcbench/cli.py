@@ -12,6 +12,7 @@ import sys
 
 from aipcbench.arguments import build_parser
 from aipcbench.errors import AipcbenchError, Interrupted, UserInputError
+from aipcbench.report.formatters import safe_text
 
 
 def _run_config(args: argparse.Namespace):
@@ -96,25 +97,15 @@ def _scale_out(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[str, ..
     return sizes, tuple(launch)
 
 
-MACHINE_FLAGS = {  # profile key -> the flag that sets it (messages name the flag)
-    "preset": "--preset",
-    "price_usd": "--price",
-    "lifetime_years": "--lifetime-years",
-    "residual_usd": "--residual",
-    "hours_per_day": "--hours-per-day",
-    "electricity_usd_per_kwh": "--electricity-price",
-    "country": "--country",
-}
-
-
 def _pricing(args: argparse.Namespace):
     from aipcbench.config import PricingConfig
+    from aipcbench.cost.machine import FLAGS
 
     return PricingConfig(
         results=tuple(args.results),
         catalog_files=tuple(args.catalog),
         machine_file=args.machine,
-        machine_values={key: getattr(args, key) for key in MACHINE_FLAGS if getattr(args, key) is not None},
+        machine_values={key: getattr(args, key) for key in FLAGS if getattr(args, key) is not None},
         local_host=args.local_host,
         startup_s=args.startup_s,
     )
@@ -179,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return COMMANDS[args.command](args)
     except AipcbenchError as exc:
-        print(f"aipcbench: error: {exc.one_line()}", file=sys.stderr)
+        print(f"aipcbench: error: {safe_text(exc.one_line())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("aipcbench: interrupted", file=sys.stderr)

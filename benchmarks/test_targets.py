@@ -24,8 +24,8 @@ import workloads
 from aipcbench.devices import read_cpu_info
 from aipcbench.probes.cpuclock import measure_clock_ghz
 from aipcbench.probes.cpuissue import measure_flops_per_cycle
-from aipcbench.probes.flops import count_step_flops
 from aipcbench.probes.peak import cpu_rated_peak
+from aipcbench.probes.step_counts import count_step_flops
 from aipcbench.run.device_probe import measure_read_bandwidth
 from aipcbench.run.timing import best_rate
 from workloads.base import PrepareContext, WorkloadOptions

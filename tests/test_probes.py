@@ -7,7 +7,7 @@ import torch
 
 from aipcbench.errors import ProbeUnavailable
 from aipcbench.probes import energy, nvml, peak
-from aipcbench.probes.flops import count_step_flops
+from aipcbench.probes.step_counts import count_step_flops
 from tests.fake_nvml import FakeNvml
 
 

@@ -13,7 +13,7 @@ from torch import nn
 from workloads import datasets
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
 from workloads.inputs import image_data
-from workloads.training import Trainer, batches_of, make_optimizer
+from workloads.training import Trainer, batches_of, make_optimizer, parameter_bytes
 
 TRAIN_IMAGES, EPOCHS, BATCH = 60_000, 10, 128
 
@@ -53,7 +53,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
             f"{EPOCHS} epochs over {TRAIN_IMAGES:,} MNIST training images", EPOCHS * TRAIN_IMAGES
         ),
         parameters=sum(p.numel() for p in model.parameters()),
-        details={"batch": BATCH, "optimizer": "Adam"},
+        details={"batch": BATCH, "optimizer": "Adam", "weight_bytes": parameter_bytes(model)},
     )
 
 

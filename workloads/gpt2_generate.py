@@ -221,6 +221,13 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
             "prompt_tokens": PROMPT_TOKENS,
             "decoding": DECODERS[decoding],
             "weight_bytes": weight_bytes,
+            # keys and values of every layer for the whole sequence, at the end of a step
+            "kv_cache_bytes": 2
+            * model.config.n_layer
+            * batch
+            * (PROMPT_TOKENS + new_tokens)
+            * model.config.n_embd
+            * TORCH_DTYPES[ctx.dtype].itemsize,
             "weight_layout": layout,
         },
     )

@@ -12,7 +12,7 @@ from torch import nn
 
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
 from workloads.inputs import seeded_generator
-from workloads.training import Trainer, batches_of, make_optimizer
+from workloads.training import Trainer, batches_of, make_optimizer, parameter_bytes
 
 # size -> (features, batch, dataset size, epochs per run, learning rate)
 SIZES = {
@@ -51,7 +51,13 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         data_note="generated y = 2x + noise (the classic regression exercise is defined on such data)",
         evaluate_loss=trainer.evaluate_loss,
         parameters=features + 1,
-        details={"features": features, "batch": batch, "optimizer": "SGD", "lr": lr},
+        details={
+            "features": features,
+            "batch": batch,
+            "optimizer": "SGD",
+            "lr": lr,
+            "weight_bytes": parameter_bytes(model),
+        },
     )
 
 

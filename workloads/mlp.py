@@ -17,7 +17,7 @@ from torch import nn
 
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
 from workloads.inputs import synthetic_classification
-from workloads.training import Trainer, batches_of, make_optimizer
+from workloads.training import Trainer, batches_of, make_optimizer, parameter_bytes
 
 # size -> (layer widths, batch, dataset size, epochs per run)
 SIZES = {
@@ -59,7 +59,12 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         data_note="synthetic class templates plus noise (an MLP benchmark has no canonical data set)",
         evaluate_loss=trainer.evaluate_loss,
         parameters=sum(p.numel() for p in model.parameters()),
-        details={"widths": list(widths), "batch": batch, "optimizer": "Adam"},
+        details={
+            "widths": list(widths),
+            "batch": batch,
+            "optimizer": "Adam",
+            "weight_bytes": parameter_bytes(model),
+        },
     )
 
 

@@ -23,7 +23,7 @@ from workloads import datasets
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
 from workloads.inputs import image_data
 from workloads.precision import autocast_for
-from workloads.training import Trainer, batches_of, make_optimizer
+from workloads.training import Trainer, batches_of, make_optimizer, parameter_bytes
 
 # Output channels per convolution; "M" is a 2x2 max-pool.
 VGG16_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
@@ -72,7 +72,11 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         data_source=source,
         data_note=note,
         parameters=sum(p.numel() for p in model.parameters()),
-        details={"batch": batch, "channels_last": bool(ctx.options.channels_last)},
+        details={
+            "batch": batch,
+            "channels_last": bool(ctx.options.channels_last),
+            "weight_bytes": parameter_bytes(model),
+        },
     )
     if training:
         optimizer = make_optimizer("sgd", model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)

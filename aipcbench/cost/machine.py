@@ -15,6 +15,7 @@ cost is, never a guess presented as a fact.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 from aipcbench.catalog import Catalog
 from aipcbench.errors import DataError
+from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,9 +62,9 @@ class MachineProfile:
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read machine profile: {exc.strerror}") from None
+        text = read_text(path, MAX_TABLE_BYTES)
+    except UnreadableFile as exc:
+        raise DataError(f"{path}: cannot read machine profile: {exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -73,28 +75,60 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _number(origin: str, key: str, value: Any, minimum: float, inclusive: bool = True) -> float:
+# key -> (smallest, largest, smallest allowed itself): beyond these no real machine or price lies,
+# and a lifetime of 100,000 years would make the month-by-month chart a 187 MB page.
+LIMITS = {
+    "price_usd": (0.0, 1e9, True),
+    "lifetime_years": (0.0, 50.0, False),
+    "residual_usd": (0.0, 1e9, True),
+    "hours_per_day": (0.0, 24.0, False),
+    "electricity_usd_per_kwh": (0.0, 100.0, True),
+    "power_w": (0.0, 1e5, True),
+}
+
+
+class _Where:
+    """Names a value for messages: the flag the user typed, or the file and key."""
+
+    def __init__(self, origin: str, flags: dict[str, str], from_flags: set[str]):
+        self.origin, self.flags, self.from_flags = origin, flags, from_flags
+
+    def __call__(self, key: str) -> str:
+        if key in self.from_flags and key in self.flags:
+            return self.flags[key]
+        return f"{self.origin}: key '{key}'"
+
+
+def _number(where: _Where, key: str, value: Any) -> float:
+    low, high, low_ok = LIMITS[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DataError(f"{origin}: key '{key}' must be a number, got {value!r}")
-    if value != value or (value < minimum if inclusive else value <= minimum):
-        relation = ">=" if inclusive else ">"
-        raise DataError(f"{origin}: key '{key}' must be {relation} {minimum:g}, got {value}")
+        raise DataError(f"{where(key)} must be a number, got {value!r}")
+    if not math.isfinite(value) or not (value >= low if low_ok else value > low) or value > high:
+        bound = "[" if low_ok else "("
+        raise DataError(f"{where(key)} must be a finite number in {bound}{low:g}, {high:g}], got {value}")
     return float(value)
 
 
 def build_profile(
-    values: dict[str, Any], catalog: Catalog, origin: str = "machine profile"
+    values: dict[str, Any],
+    catalog: Catalog,
+    origin: str = "machine profile",
+    flags: dict[str, str] | None = None,
+    from_flags: set[str] | None = None,
 ) -> MachineProfile:
-    """Validate the given values and fill the rest from the preset or labelled assumptions."""
+    """Validate the given values and fill the rest from the preset or labelled assumptions.
+    ``flags`` names the flag of each key that came from the command line (``from_flags``), so
+    a message names what the user typed."""
+    where = _Where(origin, flags or {}, from_flags or set())
     assumptions: list[str] = []
     preset = None
     if values.get("preset"):
         preset = catalog.preset(str(values["preset"]))
         if preset is None:
             valid = ", ".join(p.key for p in catalog.local_hardware)
-            raise DataError(f"{origin}: key 'preset': unknown preset '{values['preset']}' (valid: {valid})")
+            raise DataError(f"{where('preset')}: unknown preset '{values['preset']}' (valid: {valid})")
     if values.get("price_usd") is not None:
-        price = _number(origin, "price_usd", values["price_usd"], 0)
+        price = _number(where, "price_usd", values["price_usd"])
     elif preset is not None:
         price = preset.price_usd
     else:
@@ -107,21 +141,19 @@ def build_profile(
     if lifetime is None:
         lifetime = DEFAULT_LIFETIME_YEARS
         assumptions.append(f"lifetime {DEFAULT_LIFETIME_YEARS:g} years assumed")
-    lifetime = _number(origin, "lifetime_years", lifetime, 0, inclusive=False)
-    residual = _number(origin, "residual_usd", values.get("residual_usd", 0.0), 0)
+    lifetime = _number(where, "lifetime_years", lifetime)
+    residual = _number(where, "residual_usd", values.get("residual_usd", 0.0))
     if "residual_usd" not in values:
         assumptions.append("no residual value assumed")
     if residual > price:
-        raise DataError(f"{origin}: key 'residual_usd' ({residual:g}) exceeds the price ({price:g})")
+        raise DataError(f"{where('residual_usd')} ({residual:g}) exceeds the price ({price:g})")
     hours = values.get("hours_per_day")
     if hours is None:
         hours = DEFAULT_HOURS_PER_DAY
         assumptions.append(f"{DEFAULT_HOURS_PER_DAY:g} hours of use per day assumed")
-    hours = _number(origin, "hours_per_day", hours, 0, inclusive=False)
-    if hours > 24:
-        raise DataError(f"{origin}: key 'hours_per_day' must be <= 24, got {hours:g}")
+    hours = _number(where, "hours_per_day", hours)
     if values.get("electricity_usd_per_kwh") is not None:
-        usd_per_kwh = _number(origin, "electricity_usd_per_kwh", values["electricity_usd_per_kwh"], 0)
+        usd_per_kwh = _number(where, "electricity_usd_per_kwh", values["electricity_usd_per_kwh"])
         source = "given"
     else:
         region = values.get("country") or catalog.default_region
@@ -130,14 +162,14 @@ def build_profile(
         )
         if row is None:
             valid = ", ".join(catalog.regions("price"))
-            raise DataError(f"{origin}: key 'country': no electricity price for '{region}' (known: {valid})")
+            raise DataError(f"{where('country')}: no electricity price for '{region}' (known: {valid})")
         usd_per_kwh = row.value
         source = f"{row.region} {row.sector} average ({row.source}, {row.as_of})"
         if not values.get("country"):
             assumptions.append(f"electricity at the {row.region} {row.sector} average")
     power = values.get("power_w")
     power = (
-        _number(origin, "power_w", power, 0)
+        _number(where, "power_w", power)
         if power is not None
         else (preset.power_w if preset is not None else None)
     )
@@ -156,8 +188,21 @@ def build_profile(
     )
 
 
+# profile key -> the flag that sets it (messages name the flag when the value came from one)
+FLAGS = {
+    "preset": "--preset",
+    "price_usd": "--price",
+    "lifetime_years": "--lifetime-years",
+    "residual_usd": "--residual",
+    "hours_per_day": "--hours-per-day",
+    "electricity_usd_per_kwh": "--electricity-price",
+    "country": "--country",
+}
+
+
 def load_profile(path: Path | None, overrides: dict[str, Any], catalog: Catalog) -> MachineProfile:
     """TOML file (if any) with flag overrides on top."""
     values = read_toml(path) if path is not None else {}
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return build_profile(values, catalog, str(path) if path else "machine flags")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values.update(given)
+    return build_profile(values, catalog, str(path) if path else "machine flags", FLAGS, set(given))

@@ -85,7 +85,8 @@ def environments(documents: list[ResultsDocument]) -> list[dict[str, Any]]:
     for document in documents:
         env = document.environment
         versions, git = _object(env.get("versions")), _object(env.get("git"))
-        devices = [_object(d) for d in env.get("devices") or [] if isinstance(env.get("devices"), list)]
+        listed = env.get("devices")
+        devices = [_object(d) for d in listed] if isinstance(listed, list) else []
         command = env.get("command") if isinstance(env.get("command"), list) else []
         dirty = " (dirty)" if git.get("dirty") is True else ""
         out.append(

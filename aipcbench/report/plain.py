@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aipcbench.report.formatters import as_csv, markdown_cell
+from aipcbench.results.store import finite_or_none
 
 COLUMNS = (
     "host",
@@ -69,4 +70,4 @@ def render_plain(context: dict[str, Any], fmt: str) -> str:
         return as_markdown(rows)
     if fmt == "csv":
         return as_csv(rows)
-    return json.dumps(rows, indent=1) + "\n"
+    return json.dumps(finite_or_none(rows), indent=1, allow_nan=False) + "\n"

@@ -18,6 +18,7 @@ import jinja2
 
 from aipcbench.report import formatters
 from aipcbench.results.atomic import write_text_atomic
+from aipcbench.results.store import finite_or_none
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
@@ -25,7 +26,7 @@ _SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
 
 def json_for_script(data: Any) -> str:
     """JSON that is inert inside a <script> element (no tag can be closed or opened)."""
-    text = json.dumps(data, separators=(",", ":"), allow_nan=False, default=str)
+    text = json.dumps(finite_or_none(data), separators=(",", ":"), allow_nan=False, default=str)
     return (
         text.replace("&", "\\u0026")
         .replace("<", "\\u003c")

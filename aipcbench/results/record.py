@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from aipcbench.results.policy import TimingPolicy
+
 # The closed vocabularies every part relies on.
 DTYPES = ("fp32", "bf16", "fp16")
 # train: an optimizer step; infer: a forward pass; generate: a text generation (priced per token
@@ -22,29 +24,6 @@ DTYPES = ("fp32", "bf16", "fp16")
 MODES = ("train", "infer", "generate", "overhead")
 STATUSES = ("ok", "failed", "oom", "killed", "timeout", "skipped")
 FAILED_STATUSES = ("failed", "oom", "killed", "timeout")
-
-
-@dataclass(frozen=True)
-class TimingPolicy:
-    """How long to warm up and how long to time (the stop rule of ``run.timing.measure``)."""
-
-    warmup_steps: int
-    min_steps: int
-    min_time_s: float
-    max_time_s: float
-    max_steps: int = 20_000  # bounds the samples kept for micro-second steps
-
-    def __post_init__(self) -> None:
-        if self.warmup_steps < 0:
-            raise ValueError(f"warm-up steps must be >= 0, got {self.warmup_steps}")
-        if self.min_steps < 1:
-            raise ValueError(f"minimum steps must be >= 1, got {self.min_steps}")
-        if self.min_time_s < 0:
-            raise ValueError(f"minimum time must be >= 0 s, got {self.min_time_s}")
-        if self.max_time_s <= 0 or self.max_time_s < self.min_time_s:
-            raise ValueError(f"maximum time must be > 0 s and >= the minimum time, got {self.max_time_s}")
-        if self.max_steps < self.min_steps:
-            raise ValueError(f"maximum steps must be >= minimum steps, got {self.max_steps}")
 
 
 @dataclass(frozen=True)
@@ -168,6 +147,20 @@ class Flops:
 
 
 @dataclass(frozen=True)
+class StepDemand:
+    """What one step asks of any device, counted in an untimed step (``probes.step_counts``):
+    the device-independent figures the estimator of other hardware's run times starts from."""
+
+    kernel_ops: int  # ATen calls that do work (kernel launches in eager mode on a GPU)
+    view_ops: int  # ATen calls that only reinterpret metadata
+    eager_bytes: int  # bytes in and out of every kernel op: eager-mode memory traffic
+    distinct_bytes: int  # each storage touched once: the least a step must move
+    method: str
+    weight_bytes: int | None = None  # the model's parameters at the cell's dtype
+    kv_cache_bytes: int | None = None  # text generation: the cache at the end of a step
+
+
+@dataclass(frozen=True)
 class RankMemory:
     rank: int
     device: str
@@ -254,6 +247,7 @@ class CellRecord:
     quality: Quality | None = None
     workload_metrics: dict[str, Any] = field(default_factory=dict)
     flops: Flops | None = None
+    demand: StepDemand | None = None
     memory: Memory | None = None
     energy: Energy | None = None
     bandwidth: Bandwidth | None = None

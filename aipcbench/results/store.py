@@ -143,7 +143,8 @@ class ResultsDocument:
         return started if isinstance(started, str) else ""
 
     def device_name(self, device_id: str) -> str:
-        for device in self.environment.get("devices") or []:
+        devices = self.environment.get("devices")
+        for device in devices if isinstance(devices, list) else []:
             if isinstance(device, dict) and device.get("id") == device_id:
                 name = device.get("name")
                 return name if isinstance(name, str) else ""

@@ -23,7 +23,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 
 from aipcbench.errors import Interrupted
 from aipcbench.run import forkserver
+from aipcbench.run.janitor import cell_folder
 from aipcbench.run.lifeline import die_with_parent
 from aipcbench.run.progress import Progress
 
@@ -175,7 +175,7 @@ def run_child(spec: dict[str, Any], timeout_s: float, progress: Progress | None 
     Never raises for the child's faults; raises ``Interrupted`` (after killing the child's
     whole process group) if the user interrupts.
     """
-    with tempfile.TemporaryDirectory(prefix="aipcbench-child-") as tmp:
+    with cell_folder() as tmp:
         tmp_path = Path(tmp)
         spec_path, result_path, log_path = (tmp_path / n for n in ("spec.json", "out.json", "log"))
         spec_path.write_text(json.dumps(spec))

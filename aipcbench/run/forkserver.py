@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -43,14 +44,35 @@ def _server():
     return _context
 
 
+def _ensure_server() -> bool:
+    """Start the server if it is not running, with SIGINT ignored from its first instruction:
+    a Ctrl-C during its imports (torch, transformers) must not print a traceback from it, and
+    a cell forked from it must not die of a Ctrl-C in the instant before it leaves the
+    terminal's process group. The parent alone handles Ctrl-C, and stops the cells itself."""
+    global _failed
+    from multiprocessing import forkserver as mp_forkserver
+
+    _server()
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        mp_forkserver.ensure_running()
+    except (OSError, EOFError, RuntimeError):
+        _failed = True
+        return False
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return True
+
+
 def start_early() -> None:
     """Start the server (and its imports) now, in parallel with the caller's own start-up,
     instead of at the first cell."""
     if available():
-        from multiprocessing import forkserver as mp_forkserver
-
-        _server()
-        mp_forkserver.ensure_running()
+        _ensure_server()
 
 
 class ForkedChild:
@@ -78,6 +100,8 @@ def start(argv: list[str], log_path: Path) -> ForkedChild | None:
     """Fork a child that runs ``aipcbench.run.worker.main(argv)``, its output going to ``log_path``;
     None if the server cannot be reached (the caller then starts a fresh interpreter)."""
     global _failed
+    if not _ensure_server():
+        return None
     process = _server().Process(
         target=_child_main, args=(argv, str(log_path), dict(os.environ), os.getcwd()), name="aipcbench-cell"
     )
@@ -89,11 +113,33 @@ def start(argv: list[str], log_path: Path) -> ForkedChild | None:
     return ForkedChild(process)
 
 
+def _release_server() -> None:
+    """Close this child's copy of the pipe that keeps the server alive.
+
+    multiprocessing hands every forked child the write end of the server's "alive" pipe (so a
+    child could start processes of its own through the same server). A cell never does, and
+    while it holds that end the server cannot see its owner die: killed with SIGKILL, the
+    ``aipcbench`` process would leave the server, and so the cell, running."""
+    from multiprocessing import forkserver as mp_forkserver
+
+    fd = getattr(mp_forkserver._forkserver, "_forkserver_alive_fd", None)
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        mp_forkserver._forkserver._forkserver_alive_fd = None
+
+
 def _child_main(argv: list[str], log_path: str, environ: dict[str, str], cwd: str) -> None:
-    die_with_parent()  # the server; it exits when the aipcbench process that owns it is gone
+    _release_server()
+    die_with_parent()  # the server; it exits as soon as the aipcbench process that owns it is gone
     os.setsid()  # its own session: the runner kills the group; a terminal's Ctrl-C does not reach it
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError:  # the cell's folder is gone: the parent gave up on this cell before it began
+        os._exit(1)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.environ.clear()

@@ -99,6 +99,8 @@ def run_command(config: RunConfig, argv: list[str]) -> int:
     from aipcbench.devices import detect_devices
     from aipcbench.environment import capture_environment
 
+    if config.report_dir is not None and config.report_dir.exists() and not config.report_dir.is_dir():
+        raise UserInputError(f"--report-dir: '{config.report_dir}' exists and is not a directory")
     inventory = detect_devices()
     config = resolve(config, inventory)
     catalog = load_catalog(config.catalog_files)

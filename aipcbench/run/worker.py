@@ -20,12 +20,12 @@ from typing import Any
 
 from aipcbench.config import Cell
 from aipcbench.errors import exception_line
-from aipcbench.probes import flops as flops_probe
+from aipcbench.probes import step_counts
 from aipcbench.probes.memory import MemoryProbe
 from aipcbench.probes.nvml import throttle_reasons
 from aipcbench.probes.sensors import open_sensors
 from aipcbench.results.atomic import write_text_atomic
-from aipcbench.results.record import CellRecord, Energy, Flops, Memory, Throttle, TimingPolicy
+from aipcbench.results.record import CellRecord, Energy, Flops, Memory, StepDemand, Throttle, TimingPolicy
 from aipcbench.results.store import dumps
 from aipcbench.run import cell_record, distributed, quality, timing
 from aipcbench.run.lifeline import die_with_parent
@@ -59,12 +59,28 @@ def classify_exception(exc: BaseException) -> str:
     return "failed"
 
 
-def _count_flops(step) -> tuple[int | None, str]:
-    """FLOPs of one step, counted outside the timed window (counting slows the step)."""
+def _count(step, prepared: Any) -> tuple[int | None, str, StepDemand | None]:
+    """FLOPs, operations and bytes of one step, counted outside the timed window (counting
+    slows the step). A counter that fails costs the figures, not the cell."""
     try:
-        return flops_probe.count_step_flops(step), flops_probe.METHOD
-    except Exception as exc:  # an op the counter cannot handle costs the figure, not the cell
-        return None, f"FLOP counting failed: {exception_line(exc)}"
+        counted = step_counts.count_step(step)
+    except Exception as exc:
+        return None, f"FLOP counting failed: {exception_line(exc)}", None
+    details = prepared.details or {}
+    demand = StepDemand(
+        kernel_ops=counted.kernel_ops,
+        view_ops=counted.view_ops,
+        eager_bytes=counted.bytes_eager,
+        distinct_bytes=counted.bytes_distinct,
+        method=step_counts.COUNTS_METHOD,
+        weight_bytes=_whole(details.get("weight_bytes")),
+        kv_cache_bytes=_whole(details.get("kv_cache_bytes")),
+    )
+    return counted.flop_count, step_counts.METHOD, demand
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _memory_part(figures: dict[str, Any]) -> Memory:
@@ -138,7 +154,7 @@ def measure_cell(spec: dict[str, Any]) -> CellRecord | None:
     # FLOPs of one step, counted in an untimed step that stands in for the first of two or more
     # warm-up steps: the counter slows a step (8x for a tiny MLP), so it never runs in the timed
     # window, and taking a warm-up slot spares every cell one more untimed step.
-    flops_per_step, flops_note = _count_flops(prepared.step)
+    flops_per_step, flops_note, demand = _count(prepared.step, prepared)
     sync()
     steps_so_far = 2  # the first step and the counted one
     recorded_policy = policy
@@ -202,6 +218,7 @@ def measure_cell(spec: dict[str, Any]) -> CellRecord | None:
         quality=quality.judge(loss_initial, losses.get("start"), loss_end, optimizer_steps),
         workload_metrics=prepared.extra_metrics(len(measurement.samples_s)) if prepared.extra_metrics else {},
         flops=Flops(flops_per_step, flops_note),
+        demand=demand,
         memory=_memory_part(memory_figures),
         energy=Energy(
             energy.joules if energy else None,

@@ -1,0 +1,221 @@
+"""How long a step takes on hardware that was not measured: a roofline with a dispatch floor,
+with its basis and a range.
+
+    time per step = max(FLOPs / (peak x compute efficiency),
+                        eager bytes / (bandwidth x memory efficiency),
+                        kernel ops x per-op overhead)
+
+FLOPs, eager bytes and kernel ops are counted once per cell on whatever device ran it (they do
+not depend on the device: ``probes.step_counts``); peak and bandwidth are the target's rated
+figures (catalog); the efficiencies and the per-op overhead are catalog rows per device class
+and dtype, each a low / central / high with its source (``catalog/data/estimator.csv``). The
+largest term is the bound, named in the basis ("dispatch-bound: 8,377 ops per step x 4-20 us").
+Measurements calibrate it: the median ratio of measured to estimated time over the cells
+measured on devices of the target's class scales the estimate (``calibration``).
+
+Pure and torch-free; every function is pinned to hand-computed cases in tests/test_estimate.py.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aipcbench.catalog import Catalog, DeviceSpec
+from aipcbench.results.device_facts import DeviceFacts
+from aipcbench.results.record import CellRecord
+
+BOUNDS = ("compute", "memory", "dispatch")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A low / central / high triple (of an efficiency, an overhead or a time)."""
+
+    low: float
+    central: float
+    high: float
+
+    def scaled(self, factor: float) -> Span:
+        return Span(self.low * factor, self.central * factor, self.high * factor)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A device to estimate for: rated peaks per dtype and memory bandwidth, and its class."""
+
+    key: str
+    name: str
+    device_class: str  # gpu | soc | cpu: which catalog constants apply
+    peak_flop_per_s: dict[str, float]
+    bandwidth_bytes_per_s: float | None
+
+    @classmethod
+    def from_spec(cls, spec: DeviceSpec) -> Target:
+        peaks = {d: spec.peak_tflops(d) * 1e12 for d in ("fp32", "bf16", "fp16") if spec.peak_tflops(d)}
+        bandwidth = spec.memory_bw_gbps * 1e9 if spec.memory_bw_gbps else None
+        return cls(spec.key, spec.name, spec.kind or "gpu", peaks, bandwidth)
+
+    @classmethod
+    def from_facts(cls, key: str, name: str, kind: str, facts: DeviceFacts) -> Target:
+        """A measured device without a catalog row (most CPUs): its rated peaks (formula) and the
+        bandwidth its probe measured."""
+        peaks = {d: p.flop_per_s for d, p in facts.rated_peaks.items() if p.flop_per_s}
+        device_class = "cpu" if kind == "cpu" else ("soc" if kind == "mps" else "gpu")
+        return cls(
+            key,
+            name,
+            device_class,
+            peaks,
+            facts.rated_bandwidth_bytes_per_s or facts.measured_bandwidth_bytes_per_s,
+        )
+
+
+@dataclass(frozen=True)
+class Constants:
+    compute_efficiency: Span
+    memory_efficiency: Span
+    per_op_overhead_s: Span
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What one step asks of a device (from a record's counts)."""
+
+    flop_count: float | None
+    kernel_ops: int | None
+    eager_bytes: float | None
+    dtype: str
+
+    @classmethod
+    def of(cls, record: CellRecord) -> Demand | None:
+        flops = record.flops.count_per_step if record.flops else None
+        demand = record.demand
+        if not flops and demand is None:
+            return None
+        return cls(
+            flops or None,
+            demand.kernel_ops if demand else None,
+            demand.eager_bytes if demand else None,
+            record.dtype,
+        )
+
+
+@dataclass(frozen=True)
+class StepEstimate:
+    seconds: Span  # per step
+    bound: str
+    terms: dict[str, Span]
+    basis: str
+    calibration: float = 1.0  # measured / estimated on the target's class; 1.0 = uncalibrated
+    calibration_basis: str = ""
+
+    def per_run(self, steps: float) -> Span:
+        return self.seconds.scaled(steps)
+
+
+def constants_for(catalog: Catalog, device_class: str, dtype: str) -> Constants | None:
+    """The catalog's efficiencies and overhead for a class and dtype (a ``*`` row for any dtype)."""
+    found, sources = {}, []
+    for quantity in ("compute_efficiency", "memory_efficiency", "per_op_overhead_s"):
+        row = catalog.estimator_row(device_class, quantity, dtype)
+        if row is None:
+            return None
+        found[quantity] = Span(row.low, row.central, row.high)
+        sources.append(f"{quantity} {row.low:g}-{row.high:g} ({row.source}, {row.as_of})")
+    return Constants(
+        found["compute_efficiency"], found["memory_efficiency"], found["per_op_overhead_s"], tuple(sources)
+    )
+
+
+def _si(value: float, unit: str) -> str:
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:,.3g} {prefix}{unit}"
+    return f"{value:,.3g} {unit}"
+
+
+def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepEstimate | None:
+    """The roofline with a dispatch floor for one step; None if no term can be computed."""
+    terms: dict[str, Span] = {}
+    words: dict[str, str] = {}
+    peak = target.peak_flop_per_s.get(demand.dtype)
+    if demand.flop_count and peak:
+        eff = constants.compute_efficiency
+        terms["compute"] = Span(
+            demand.flop_count / (peak * eff.high),
+            demand.flop_count / (peak * eff.central),
+            demand.flop_count / (peak * eff.low),
+        )
+        words["compute"] = (
+            f"{_si(demand.flop_count, 'FLOP')} per step at {eff.low:.0%}-{eff.high:.0%} of "
+            f"{_si(peak, 'FLOP/s')} {demand.dtype}"
+        )
+    if demand.eager_bytes and target.bandwidth_bytes_per_s:
+        eff, bandwidth = constants.memory_efficiency, target.bandwidth_bytes_per_s
+        terms["memory"] = Span(
+            demand.eager_bytes / (bandwidth * eff.high),
+            demand.eager_bytes / (bandwidth * eff.central),
+            demand.eager_bytes / (bandwidth * eff.low),
+        )
+        share = f"{eff.low:.0%}-{eff.high:.0%}"
+        words["memory"] = f"{_si(demand.eager_bytes, 'B')} per step at {share} of {_si(bandwidth, 'B/s')}"
+    if demand.kernel_ops:
+        terms["dispatch"] = constants.per_op_overhead_s.scaled(demand.kernel_ops)
+        per_op = constants.per_op_overhead_s
+        words["dispatch"] = (
+            f"{demand.kernel_ops:,} ops per step x {per_op.low * 1e6:g}-{per_op.high * 1e6:g} us"
+        )
+    if not terms:
+        return None
+    bound = max(terms, key=lambda name: terms[name].central)
+    seconds = Span(*(max(getattr(t, part) for t in terms.values()) for part in ("low", "central", "high")))
+    others = "; ".join(f"{name} {words[name]}" for name in BOUNDS if name in words and name != bound)
+    missing = [name for name in BOUNDS if name not in terms]
+    basis = f"{bound}-bound: {words[bound]}" + (f" (also {others})" if others else "")
+    if missing:
+        basis += f"; no {'/'.join(missing)} term (not counted in this results file)"
+    return StepEstimate(seconds, bound, terms, basis)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A measured step time with the estimate for the same device: one calibration point."""
+
+    device_class: str
+    where: str  # host and device, so a device can be left out of its own calibration
+    measured_s: float
+    estimated_s: float
+
+
+def calibration(
+    observations: Iterable[Observation], device_class: str, exclude: str = ""
+) -> tuple[float, str]:
+    """Median of measured / estimated over the class's observations (1.0 and "" if none)."""
+    ratios, places = [], set()
+    for obs in observations:
+        if obs.device_class == device_class and obs.where != exclude and obs.estimated_s > 0:
+            ratios.append(obs.measured_s / obs.estimated_s)
+            places.add(obs.where)
+    if not ratios:
+        return 1.0, ""
+    factor = statistics.median(ratios)
+    return (
+        factor,
+        f"calibrated x{factor:.2f} on {len(ratios)} cell(s) measured on {', '.join(sorted(places))}",
+    )
+
+
+def calibrated(estimate: StepEstimate, factor: float, basis: str) -> StepEstimate:
+    if not basis:
+        return estimate
+    return StepEstimate(
+        estimate.seconds.scaled(factor),
+        estimate.bound,
+        estimate.terms,
+        f"{estimate.basis}; {basis}",
+        factor,
+        basis,
+    )
