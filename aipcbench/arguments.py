@@ -188,6 +188,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--all-offers", action="store_true", help="every offer, not the cheapest per provider and GPU"
     )
 
+    estimate = commands.add_parser(
+        "estimate", help="run times on accelerators you do not have (roofline + dispatch floor, with ranges)"
+    )
+    estimate.add_argument(
+        "results", nargs="*", type=Path, help="results files or folders (default: results/)"
+    )
+    estimate.add_argument(
+        "--catalog", action="append", default=[], type=Path, metavar="FILE", help="catalog CSV adding rows"
+    )
+    estimate.add_argument("--target", help="comma-separated accelerator keys (default: every spec row)")
+    estimate.add_argument(
+        "--check", action="store_true", help="predict each measured cell from the other devices' results"
+    )
+    estimate.add_argument("--format", choices=("table", "csv"), default="table")
+
     report = commands.add_parser("report", help="one self-contained HTML page from results")
     _add_results_and_machine(report)
     report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")

@@ -145,12 +145,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return report_command(ReportConfig(_pricing(args), args.format, args.out))
 
 
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from aipcbench.config import EstimateConfig, split_list
+    from aipcbench.report.estimate_views import estimate_command
+
+    targets = split_list("--target", args.target) if args.target is not None else ()
+    return estimate_command(
+        EstimateConfig(tuple(args.results), tuple(args.catalog), targets, args.check, args.format)
+    )
+
+
 COMMANDS = {
     "run": _cmd_run,
     "devices": _cmd_devices,
     "workloads": _cmd_workloads,
     "cost": _cmd_cost,
     "report": _cmd_report,
+    "estimate": _cmd_estimate,
 }
 
 

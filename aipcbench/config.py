@@ -110,6 +110,15 @@ class ReportConfig:
     out: Path | None = None
 
 
+@dataclass(frozen=True)
+class EstimateConfig:
+    results: tuple[Path, ...] = ()
+    catalog_files: tuple[Path, ...] = ()
+    targets: tuple[str, ...] = ()  # catalog accelerator keys; () = every spec row
+    check: bool = False
+    format: str = "table"  # table | csv
+
+
 def split_list(flag: str, text: str) -> tuple[str, ...]:
     """Comma-separated items; an empty list or a repeated item is refused."""
     items = tuple(item.strip() for item in text.split(","))

@@ -7,7 +7,7 @@ from aipcbench.cost import formulas as cost
 from aipcbench.cost.compare import compare
 from aipcbench.cost.machine import build_profile, read_toml
 from aipcbench.errors import DataError
-from aipcbench.results.record import Energy, Flops
+from aipcbench.results.record import Energy, Flops, StepDemand
 from tests.records import document, ok_record
 
 
@@ -129,22 +129,39 @@ def test_toml_syntax_error_gives_line_and_column(tmp_path):
 # ---------------------------------------------------------------- comparisons
 
 
-def _doc(host, device_name, device_id, seconds, run_id, mfu=0.5, energy=None, dtype="bf16", facts=None):
+def _doc(
+    host,
+    device_name,
+    device_id,
+    seconds,
+    run_id,
+    median_s=0.5,
+    energy=None,
+    dtype="bf16",
+    facts=None,
+    flops=1e12,
+    ops=100,
+    eager_bytes=1e9,
+):
     record = ok_record(
         device=device_id,
         dtype=dtype,
         seconds_per_run=seconds,
-        flops=Flops(None, "", mfu_measured=mfu),
+        median_s=median_s,
+        flops=Flops(flops, "counted"),
         energy=Energy(None, None, None, per_run_j=energy) if energy is not None else None,
+        demand=StepDemand(ops, 0, int(eager_bytes), int(eager_bytes), "counted"),
     )
     return document([record], host, run_id, [{"id": device_id, "name": device_name}], facts)
 
 
-def test_measured_offers_and_estimates_from_the_gpu_measurement():
+def test_the_evidence_ladder_measured_then_calibrated_estimate():
     catalog = load_catalog()
     cpu_facts = {"cpu": {"device": "cpu", "rated_peaks": {"bf16": {"flop_per_s": 7.5e11, "source": "s"}}}}
     local = _doc("laptop", "Some CPU", "cpu", 6000.0, "2", energy=3.6e6, facts=cpu_facts)
-    h100 = _doc("cloudbox", "NVIDIA H100 80GB HBM3", "cuda:0", 60.0, "1")
+    # the H100 step: compute-bound, 1e12 / (989.4e12 x 0.40) = 2.527 ms estimated; measured twice that
+    h100_estimate = 1e12 / (989.4e12 * 0.40)
+    h100 = _doc("cloudbox", "NVIDIA H100 80GB HBM3", "cuda:0", 60.0, "1", median_s=2 * h100_estimate)
     machine = build_profile(
         {"price_usd": 2190, "lifetime_years": 1, "hours_per_day": 6, "electricity_usd_per_kwh": 0.2}, catalog
     )
@@ -156,15 +173,31 @@ def test_measured_offers_and_estimates_from_the_gpu_measurement():
     assert lambda_h100.evidence.method == "measured" and lambda_h100.evidence.seconds_per_run == 60
     assert cents(lambda_h100.on_demand_usd) == cents(4.29 * 60 / 3600)
     a100 = next(o for o in comparison.offers if o.instance_type == "gpu_1x_a100")
-    assert a100.evidence.method == "estimated"
-    assert a100.evidence.seconds_per_run == pytest.approx(60 * 989.4 / 312)  # from the H100 run
-    assert "rated bf16 peak" in a100.evidence.basis
+    assert a100.evidence.method == "calibrated-estimate" and a100.evidence.bound == "compute"
+    # A100-40GB: 1e12 / (312e12 x 0.40) per step, x2 (the H100's measured / estimated), x 7,812.5 steps
+    expected = 1e12 / (312e12 * 0.40) * 2.0 * 500_000 / 64
+    assert a100.evidence.seconds_per_run == pytest.approx(expected)
+    assert a100.evidence.seconds_low < expected < a100.evidence.seconds_high
+    assert "calibrated x2.00 on 1 cell(s) measured on cloudbox cuda:0" in a100.evidence.basis
+    assert a100.on_demand_usd_low < a100.on_demand_usd < a100.on_demand_usd_high
 
 
-def test_overhead_bound_cells_are_not_scaled():
+def test_small_cells_get_a_dispatch_bound_estimate():
     catalog = load_catalog()
-    local = _doc("laptop", "Some CPU", "cpu", 5.0, "1", mfu=0.01)
+    local = _doc("laptop", "Some CPU", "cpu", 5.0, "1", flops=3072, ops=2300, eager_bytes=10_000)
     machine = build_profile({"price_usd": 1000}, catalog)
     (comparison,) = compare([local], catalog, machine)
-    assert all(o.evidence.method == "not-estimated" for o in comparison.offers)
-    assert comparison.cheapest.startswith("local") and comparison.break_even is None
+    priced = [o for o in comparison.offers if o.evidence.method == "estimate"]
+    assert priced and all(o.evidence.bound == "dispatch" for o in priced)
+    assert "dispatch-bound: 2,300 ops per step" in priced[0].evidence.basis
+    # 2,300 ops x 8 us x 7,812.5 steps, whatever the GPU
+    assert priced[0].evidence.seconds_per_run == pytest.approx(2300 * 8e-6 * 500_000 / 64)
+
+
+def test_results_without_op_counts_are_not_estimated_and_say_why():
+    catalog = load_catalog()
+    record = ok_record(dtype="bf16", flops=Flops(1e12, "counted"))  # a 0.2 file: FLOPs only
+    local = document([record], "laptop", "1", [{"id": "cpu", "name": "Some CPU"}])
+    (comparison,) = compare([local], catalog, build_profile({"price_usd": 1000}, catalog))
+    reasons = {o.evidence.basis for o in comparison.offers if o.evidence.method == "not-estimated"}
+    assert any("no op and byte counts" in r for r in reasons)

@@ -7,6 +7,8 @@ import pytest
 
 from aipcbench import results
 from aipcbench.errors import ResultsFileError, UserInputError
+from aipcbench.results.record import CellRecord
+from aipcbench.results.typed import from_plain
 from tests.conftest import DATA
 from tests.records import ok_record
 
@@ -28,6 +30,7 @@ def test_golden_schema_v1_loads_and_flattens():
 
 
 @pytest.mark.parametrize("name", ["results-v1.json", "results-v2.json", "results-v2-fixture-h100.json"])
+# results-v3.json is already typed: test_a_v3_golden_file_round_trips checks it
 def test_every_golden_file_upgrades_to_typed_records_without_loss(name):
     raw = json.loads((DATA / name).read_text())
     doc = results.load(DATA / name)
@@ -173,3 +176,11 @@ def test_a_record_that_does_not_fit_is_skipped_and_named(tmp_path, record, field
     doc = results.load(path)
     assert len(doc.records) == 1 and len(doc.skipped) == 1
     assert "record 0" in doc.skipped[0] and field in doc.skipped[0] and str(path) in doc.skipped[0]
+
+
+def test_a_v3_golden_file_round_trips():
+    doc = results.load(DATA / "results-v3.json")
+    assert doc.schema_version_on_disk == 3 and doc.skipped == () and len(doc.records) == 10
+    vgg = next(r for r in doc.records if r.cell == "vgg16-cifar10:train@cpu/fp32")
+    assert vgg.demand.kernel_ops > 0 and vgg.demand.eager_bytes > vgg.demand.distinct_bytes > 0
+    assert from_plain(CellRecord, json.loads(results.dumps(vgg))) == vgg  # JSON and back, unchanged

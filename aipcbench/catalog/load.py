@@ -11,7 +11,14 @@ from typing import Any
 
 from aipcbench.catalog.match import name_matches
 from aipcbench.catalog.parse import parse_catalog
-from aipcbench.catalog.rows import SCHEMAS, CloudOffer, DeviceSpec, ElectricityRow, HardwarePreset
+from aipcbench.catalog.rows import (
+    SCHEMAS,
+    CloudOffer,
+    DeviceSpec,
+    ElectricityRow,
+    EstimatorRow,
+    HardwarePreset,
+)
 from aipcbench.errors import DataError
 from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
 
@@ -24,6 +31,7 @@ class Catalog:
     local_hardware: tuple[HardwarePreset, ...]
     device_specs: tuple[DeviceSpec, ...]
     electricity: tuple[ElectricityRow, ...]
+    estimator: tuple[EstimatorRow, ...]
     default_region: str
     files: tuple[str, ...]
 
@@ -49,6 +57,14 @@ class Catalog:
                 and (sector is None or row.sector == sector)
             ):
                 return row
+        return None
+
+    def estimator_row(self, device_class: str, quantity: str, dtype: str) -> EstimatorRow | None:
+        """The estimator constant for a class and dtype; a ``*`` row applies to every dtype."""
+        for wanted in (dtype, "*"):
+            for row in self.estimator:
+                if (row.device_class, row.quantity, row.dtype) == (device_class, quantity, wanted):
+                    return row
         return None
 
     def regions(self, metric: str) -> list[str]:
@@ -81,6 +97,7 @@ def load_catalog(overrides: list[Path] | tuple[Path, ...] = ()) -> Catalog:
         local_hardware=tuple(tables["local_hardware"].values()),
         device_specs=tuple(tables["device_specs"].values()),
         electricity=tuple(tables["electricity"].values()),
+        estimator=tuple(tables["estimator"].values()),
         default_region=options.get("default_region", "United States"),
         files=tuple(files),
     )

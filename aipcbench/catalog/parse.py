@@ -97,5 +97,8 @@ def _parse_catalog(path: Path, text: str) -> tuple[str, dict[str, str], list[Any
         if key in seen:
             raise DataError(f"{path}:{number}: duplicate key {' / '.join(key)} (first on line {seen[key]})")
         seen[key] = number
-        rows.append(row_class(**values))
+        try:
+            rows.append(row_class(**values))
+        except ValueError as exc:  # a row's own consistency check
+            raise DataError(f"{path}:{number}: {exc}") from None
     return name, options, rows

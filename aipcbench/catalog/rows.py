@@ -100,6 +100,35 @@ class ElectricityRow:
         return (self.region, self.metric, self.sector)
 
 
+@dataclass(frozen=True)
+class EstimatorRow:
+    """One constant of the run-time estimator (``cost.estimate``) for a device class: an
+    efficiency (a fraction of a rated peak) or a per-op overhead (seconds), low/central/high."""
+
+    device_class: str  # gpu | soc | cpu
+    quantity: str  # compute_efficiency | memory_efficiency | per_op_overhead_s
+    dtype: str  # fp32 | bf16 | fp16 | * (any)
+    low: float
+    central: float
+    high: float
+    meaning: str = ""
+    basis: str = ""
+    source: str = ""
+    as_of: str = ""
+
+    def __post_init__(self) -> None:
+        if self.quantity not in ESTIMATOR_QUANTITIES:
+            raise ValueError(
+                f"field 'quantity': unknown {self.quantity!r} (known: {', '.join(ESTIMATOR_QUANTITIES)})"
+            )
+        if not 0 < self.low <= self.central <= self.high:
+            raise ValueError("fields 'low', 'central', 'high' must satisfy 0 < low <= central <= high")
+        if self.quantity.endswith("efficiency") and self.high > 1:
+            raise ValueError("field 'high': an efficiency is a fraction of a peak, at most 1")
+
+
+ESTIMATOR_QUANTITIES = ("compute_efficiency", "memory_efficiency", "per_op_overhead_s")
+
 # catalog name -> (row class, key fields, fields that must be numbers, allowed units/currencies)
 SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
     "cloud_offers": (
@@ -132,6 +161,11 @@ SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
         },
     ),
     "electricity": (ElectricityRow, ("region", "metric", "sector"), {"value": True}),
+    "estimator": (
+        EstimatorRow,
+        ("device_class", "quantity", "dtype"),
+        {"low": True, "central": True, "high": True},
+    ),
 }
 ALLOWED = {"currency": {"USD"}, "unit": {"USD/kWh", "gCO2e/kWh"}}
 

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 from aipcbench.catalog import Catalog, CloudOffer
 from aipcbench.cost import formulas
-from aipcbench.cost.evidence import CellKey, Evidence, MeasuredCell, evidence_for, measured_cells
+from aipcbench.cost.estimate import Observation
+from aipcbench.cost.evidence import (
+    CellKey,
+    Evidence,
+    MeasuredCell,
+    evidence_for,
+    measured_cells,
+    observations,
+)
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.results.store import ResultsDocument
 from aipcbench.units import DAYS_PER_MONTH
@@ -32,6 +40,8 @@ class OfferCost:
     usd_per_hour: float
     source: str
     as_of: str
+    on_demand_usd_low: float | None = None  # at the evidence's low and high times per run
+    on_demand_usd_high: float | None = None
 
     @property
     def label(self) -> str:
@@ -83,11 +93,17 @@ class CellComparison:
 
 def _offer_cost(offer: CloudOffer, evidence: Evidence, startup_s: float) -> OfferCost:
     seconds = evidence.seconds_per_run
+
+    def billed(run_s: float | None) -> float | None:
+        if run_s is None:
+            return None
+        return formulas.cloud_cost_per_run(
+            run_s, offer.on_demand_per_hour, offer.billing_increment_s, offer.billing_minimum_s, startup_s
+        )
+
     on_demand = spot = amortised = None
     if seconds is not None:
-        on_demand = formulas.cloud_cost_per_run(
-            seconds, offer.on_demand_per_hour, offer.billing_increment_s, offer.billing_minimum_s, startup_s
-        )
+        on_demand = billed(seconds)
         amortised = formulas.amortised_cloud_cost(seconds, offer.on_demand_per_hour)
         if offer.spot_per_hour_low is not None:
             spot = formulas.cloud_cost_per_run(
@@ -110,6 +126,8 @@ def _offer_cost(offer: CloudOffer, evidence: Evidence, startup_s: float) -> Offe
         offer.on_demand_per_hour,
         offer.source,
         offer.as_of,
+        billed(evidence.seconds_low) if seconds is not None else None,
+        billed(evidence.seconds_high) if seconds is not None else None,
     )
 
 
@@ -132,19 +150,28 @@ def _compare_cell(
     machine: MachineProfile,
     hardware_per_hour: float,
     startup_s: float,
+    seen: list[Observation],
 ) -> CellComparison:
-    gpu_sources = [m for group in same_cell.values() for m in group]
-    source = min(gpu_sources, key=lambda m: m.seconds) if gpu_sources else local
+    # the counts are the same on every device; the local record is the one the user chose
+    source = (
+        local
+        if local.record.demand is not None
+        else min(
+            [m for group in same_cell.values() for m in group] or [local],
+            key=lambda m: m.record.demand is None,
+        )
+    )
     record, seconds = local.record, local.seconds
     local_cost = formulas.local_cost_per_run(
         seconds, record.energy_per_run_j, hardware_per_hour, machine.electricity_usd_per_kwh
     )
+    evidence = {
+        accelerator: evidence_for(accelerator, same_cell, source, catalog, seen)
+        for accelerator in {o.accelerator for o in catalog.cloud_offers}
+    }
     offers = tuple(
         sorted(
-            (
-                _offer_cost(o, evidence_for(o.accelerator, same_cell, source, catalog), startup_s)
-                for o in catalog.cloud_offers
-            ),
+            (_offer_cost(o, evidence[o.accelerator], startup_s) for o in catalog.cloud_offers),
             key=lambda c: (c.on_demand_usd is None, c.on_demand_usd or 0.0),
         )
     )
@@ -219,7 +246,8 @@ def compare(
     for m in measured:
         if m.spec is not None:
             by_cell.setdefault(m.key, {}).setdefault(m.spec.key, []).append(m)
+    seen = observations(measured, catalog)
     return [
-        _compare_cell(local, by_cell.get(key, {}), catalog, machine, hardware_per_hour, startup_s)
+        _compare_cell(local, by_cell.get(key, {}), catalog, machine, hardware_per_hour, startup_s, seen)
         for key, local in local_cells.items()
     ]

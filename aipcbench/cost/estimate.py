@@ -91,16 +91,12 @@ class Demand:
 
     @classmethod
     def of(cls, record: CellRecord) -> Demand | None:
-        flops = record.flops.count_per_step if record.flops else None
-        demand = record.demand
-        if not flops and demand is None:
+        """None without op and byte counts (files of aipcbench < 0.3): FLOPs alone would hide
+        the memory and dispatch floors, and promise a tiny step a speed-up it cannot have."""
+        if record.demand is None:
             return None
-        return cls(
-            flops or None,
-            demand.kernel_ops if demand else None,
-            demand.eager_bytes if demand else None,
-            record.dtype,
-        )
+        flops = record.flops.count_per_step if record.flops else None
+        return cls(flops or None, record.demand.kernel_ops, record.demand.eager_bytes, record.dtype)
 
 
 @dataclass(frozen=True)

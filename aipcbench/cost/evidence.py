@@ -1,14 +1,18 @@
 """The evidence ladder: how long a cell's run takes on an accelerator, and how we know.
 
-For a cell (workload, size, dtype, world size) and a target accelerator from the catalog:
+For a cell (workload, size, dtype, world size) and a target accelerator from the catalog, the
+best evidence wins and is labelled:
 
 1. ``measured``: a results file has the cell on a device of that accelerator model (brought back
-   from a rented instance, or shipped in results/reference/): the median of those runs;
-2. ``estimated``: scaled from the fastest measured device by the ratio of rated peaks at the
-   cell's dtype (compute-bound cells), or of memory bandwidth (token generation, which streams
-   every weight per token). Cells whose source measurement is overhead-bound (under 5 % of the
-   GEMM peak there) are not scaled: a peak ratio would promise a speed-up that dispatch
-   overhead forbids, so they are ``not-estimated``.
+   from a rented instance, shipped in results/reference/, or the user's own): the median of
+   those runs, their spread as the range;
+2. ``calibrated-estimate``: the roofline-and-dispatch estimate (``cost.estimate``) from the
+   cell's counted FLOPs, bytes and ops, scaled by what measurements on devices of the target's
+   class showed (measured / estimated, median);
+3. ``estimate``: the same without a measurement of that class to calibrate it.
+
+Every estimate has a low / central / high time per run and names its bound. Only a cell with
+nothing counted (results from aipcbench < 0.3 without FLOPs) is ``not-estimated``.
 
 Torch-free, like everything on the cost and report side.
 """
@@ -16,14 +20,22 @@ Torch-free, like everything on the cost and report side.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aipcbench.catalog import Catalog, DeviceSpec
+from aipcbench.cost.estimate import (
+    Demand,
+    Observation,
+    StepEstimate,
+    Target,
+    calibrated,
+    calibration,
+    constants_for,
+    estimate_step,
+)
 from aipcbench.results.device_facts import DeviceFacts
 from aipcbench.results.record import CellRecord
 from aipcbench.results.store import ResultsDocument
-
-OVERHEAD_BOUND_MFU = 0.05
 
 CellKey = tuple[str, str, str, int]  # workload, size, dtype, world size (0: one process)
 
@@ -31,8 +43,11 @@ CellKey = tuple[str, str, str, int]  # workload, size, dtype, world size (0: one
 @dataclass(frozen=True)
 class Evidence:
     seconds_per_run: float | None
-    method: str  # measured | estimated | not-estimated
+    method: str  # measured | calibrated-estimate | estimate | not-estimated
     basis: str
+    seconds_low: float | None = None
+    seconds_high: float | None = None
+    bound: str = ""  # compute | memory | dispatch for estimates
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class MeasuredCell:
     device_name: str
     spec: DeviceSpec | None
     facts: DeviceFacts
+    target: Target | None = field(default=None, compare=False)
 
     @property
     def seconds(self) -> float:
@@ -55,6 +71,23 @@ class MeasuredCell:
         record = self.record
         return (record.workload, record.size, record.dtype, record.world_size)
 
+    @property
+    def where(self) -> str:
+        return f"{self.host} {self.record.device}"
+
+    @property
+    def steps_per_run(self) -> float | None:
+        run, facts = self.record.run, self.record.workload_facts
+        if run is None:
+            return None
+        if run.steps_per_run:
+            return run.steps_per_run
+        return run.items_per_run / facts.items_per_step if facts else None
+
+
+def _device_kind(document: ResultsDocument, device_id: str) -> str:
+    return device_id.split(":")[0]
+
 
 def measured_cells(documents: list[ResultsDocument], catalog: Catalog) -> list[MeasuredCell]:
     """Every record with a time per run, except the null workload (it prices the harness)."""
@@ -64,80 +97,96 @@ def measured_cells(documents: list[ResultsDocument], catalog: Catalog) -> list[M
             if not record.measured or record.mode == "overhead":
                 continue
             name = document.device_name(record.device)
-            out.append(
-                MeasuredCell(
-                    record,
-                    document.host,
-                    name,
-                    catalog.spec_for_device_name(name),
-                    document.facts(record.device),
+            spec = catalog.spec_for_device_name(name)
+            facts = document.facts(record.device)
+            if spec is not None:
+                target = Target.from_spec(spec)
+            elif facts.rated_peaks:
+                target = Target.from_facts(
+                    f"{document.host} {record.device}",
+                    name or record.device,
+                    _device_kind(document, record.device),
+                    facts,
                 )
-            )
+            else:
+                target = None
+            out.append(MeasuredCell(record, document.host, name, spec, facts, target))
     return out
 
 
-def _source_peak(source: MeasuredCell, dtype: str) -> float | None:
-    rated = source.facts.rated_peak_flop_per_s(dtype)
-    if rated:
-        return rated
-    if source.spec is not None and source.spec.peak_tflops(dtype):
-        return source.spec.peak_tflops(dtype) * 1e12
-    return None
+def _estimate(record: CellRecord, target: Target, catalog: Catalog) -> StepEstimate | None:
+    demand = Demand.of(record)
+    constants = constants_for(catalog, target.device_class, record.dtype)
+    if demand is None or constants is None:
+        return None
+    return estimate_step(demand, target, constants)
 
 
-def _source_bandwidth(source: MeasuredCell) -> tuple[float | None, str]:
-    if source.spec is not None and source.spec.memory_bw_gbps:
-        return source.spec.memory_bw_gbps * 1e9, "rated"
-    return source.facts.measured_bandwidth_bytes_per_s, "measured"
+def observations(measured: list[MeasuredCell], catalog: Catalog) -> list[Observation]:
+    """Each measured step against its uncalibrated estimate on the device that measured it."""
+    found = []
+    for cell in measured:
+        if cell.target is None or cell.record.world_size or cell.record.step_time is None:
+            continue
+        estimate = _estimate(cell.record, cell.target, catalog)
+        if estimate is not None:
+            found.append(
+                Observation(
+                    cell.target.device_class,
+                    cell.where,
+                    cell.record.step_time.median_s,
+                    estimate.seconds.central,
+                )
+            )
+    return found
 
 
-def estimate(source: MeasuredCell, target: DeviceSpec | None) -> Evidence:
-    """Scale the source's time per run to the target accelerator, or say why not."""
-    record, dtype = source.record, source.record.dtype
-    where = f"{source.device_name or record.device} on {source.host}"
-    if target is None:
-        return Evidence(None, "not-estimated", "no spec row for this accelerator in the catalog")
-    if record.mode == "generate":
-        source_bw, kind = _source_bandwidth(source)
-        if not source_bw or not target.memory_bw_gbps:
-            return Evidence(None, "not-estimated", "memory bandwidth unknown")
-        ratio = target.memory_bw_gbps * 1e9 / source_bw
-        basis = (
-            f"x{ratio:,.1f} memory bandwidth ({target.memory_bw_gbps:g} GB/s rated vs "
-            f"{source_bw / 1e9:.1f} GB/s {kind} on {where}): decoding streams the weights"
+def estimate_on(
+    source: MeasuredCell, target: Target, catalog: Catalog, seen: list[Observation], exclude: str = ""
+) -> Evidence:
+    """The ladder's estimate rungs: ``source``'s counts on ``target``, calibrated where the
+    target's class was measured (leaving out ``exclude``, a host and device)."""
+    record = source.record
+    if record.world_size:
+        return Evidence(None, "not-estimated", "data-parallel cells are priced only where measured")
+    estimate = _estimate(record, target, catalog)
+    steps = source.steps_per_run
+    if estimate is None or not steps:
+        why = (
+            "no op and byte counts in this results file (aipcbench < 0.3): FLOPs alone would hide the "
+            "memory and dispatch floors; re-run `aipcbench run` to estimate it"
         )
-        return Evidence(source.seconds / ratio, "estimated", basis)
-    mfu = record.flops.mfu_measured if record.flops else None
-    if mfu is not None and mfu < OVERHEAD_BOUND_MFU:
-        return Evidence(
-            None,
-            "not-estimated",
-            f"overhead-bound on {where} ({mfu:.1%} of its GEMM peak): a peak ratio "
-            "would overstate the speed-up",
-        )
-    source_peak, target_peak = _source_peak(source, dtype), target.peak_tflops(dtype)
-    if not source_peak or not target_peak:
-        return Evidence(None, "not-estimated", f"no rated {dtype} peak for one side")
-    ratio = target_peak * 1e12 / source_peak
-    basis = (
-        f"x{ratio:,.1f} rated {dtype} peak ({target_peak:g} TFLOP/s vs "
-        f"{source_peak / 1e12:.3g} TFLOP/s on {where}): compute-bound"
-    )
-    return Evidence(source.seconds / ratio, "estimated", basis)
+        if Demand.of(record) is not None:
+            why = f"no rated {record.dtype} peak or bandwidth for {target.name} in the catalog"
+        return Evidence(None, "not-estimated", why)
+    factor, how = calibration(seen, target.device_class, exclude)
+    estimate = calibrated(estimate, factor, how)
+    per_run = estimate.per_run(steps)
+    method = "calibrated-estimate" if how else "estimate"
+    basis = f"{estimate.basis}; counts from {source.device_name or record.device} on {source.host}"
+    return Evidence(per_run.central, method, basis, per_run.low, per_run.high, estimate.bound)
 
 
 def evidence_for(
-    accelerator: str, same_cell: dict[str, list[MeasuredCell]], source: MeasuredCell, catalog: Catalog
+    accelerator: str,
+    same_cell: dict[str, list[MeasuredCell]],
+    source: MeasuredCell,
+    catalog: Catalog,
+    seen: list[Observation],
 ) -> Evidence:
-    """Measured on ``accelerator`` if any results say so, else estimated from ``source`` (the
-    fastest measured GPU for the cell, or the local device)."""
+    """Measured on ``accelerator`` if any results say so, else estimated from ``source``'s counts."""
     same_hardware = same_cell.get(accelerator)
     if same_hardware:
-        seconds = statistics.median(m.seconds for m in same_hardware)
+        times = [m.seconds for m in same_hardware]
         hosts = sorted({m.host for m in same_hardware})
         return Evidence(
-            seconds,
+            statistics.median(times),
             "measured",
             f"median of {len(same_hardware)} run(s) on {accelerator} ({', '.join(hosts)})",
+            min(times),
+            max(times),
         )
-    return estimate(source, catalog.spec(accelerator))
+    spec = catalog.spec(accelerator)
+    if spec is None:
+        return Evidence(None, "not-estimated", "no spec row for this accelerator in the catalog")
+    return estimate_on(source, Target.from_spec(spec), catalog, seen)

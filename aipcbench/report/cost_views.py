@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from aipcbench.cost.compare import CellComparison
-from aipcbench.report.formatters import duration, safe_text, text_table, usd
+from aipcbench.cost.compare import CellComparison, OfferCost
+from aipcbench.report.formatters import duration, safe_text, text_table, usd, with_range
 from aipcbench.results.store import finite_or_none
 
 
@@ -64,15 +64,24 @@ def text_report(comparisons: list[CellComparison], all_offers: bool = False) -> 
         if not offers:
             lines.append("")
             continue
-        header = ("provider", "instance", "gpus", "evidence", "time/run", "on-demand", "spot", "basis")
+        header = (
+            "provider",
+            "instance",
+            "gpus",
+            "evidence",
+            "time/run (range)",
+            "on-demand (range)",
+            "spot",
+            "basis",
+        )
         rows = [header] + [
             (
                 o.provider,
                 o.instance_type,
                 f"{o.gpu_count}x {o.accelerator}",
                 o.evidence.method,
-                duration(o.evidence.seconds_per_run),
-                usd(o.on_demand_usd),
+                _time_range(o),
+                with_range(usd(o.on_demand_usd), _usd(o.on_demand_usd_low), _usd(o.on_demand_usd_high)),
                 usd(o.spot_usd),
                 o.evidence.basis,
             )
@@ -81,6 +90,17 @@ def text_report(comparisons: list[CellComparison], all_offers: bool = False) -> 
         lines += text_table(rows, indent="   ")
         lines.append("")
     return "\n".join(safe_text(line) for line in lines)
+
+
+def _usd(value: float | None) -> str | None:
+    return usd(value) if value is not None else None
+
+
+def _time_range(offer: OfferCost) -> str:
+    evidence = offer.evidence
+    low = duration(evidence.seconds_low) if evidence.seconds_low is not None else None
+    high = duration(evidence.seconds_high) if evidence.seconds_high is not None else None
+    return with_range(duration(evidence.seconds_per_run), low, high)
 
 
 def flat_rows(comparisons: list[CellComparison]) -> list[dict[str, Any]]:
@@ -106,7 +126,12 @@ def flat_rows(comparisons: list[CellComparison]) -> list[dict[str, Any]]:
                 "gpu_count": None,
                 "evidence": "measured",
                 "seconds_per_run": c.seconds_per_run,
+                "seconds_per_run_low": None,
+                "seconds_per_run_high": None,
+                "bound": "",
                 "usd_per_run": c.local.total_usd,
+                "usd_per_run_low": None,
+                "usd_per_run_high": None,
                 "usd_per_run_spot": None,
                 "hardware_usd": c.local.hardware_usd,
                 "electricity_usd": c.local.electricity_usd,
@@ -126,7 +151,12 @@ def flat_rows(comparisons: list[CellComparison]) -> list[dict[str, Any]]:
                     "gpu_count": o.gpu_count,
                     "evidence": o.evidence.method,
                     "seconds_per_run": o.evidence.seconds_per_run,
+                    "seconds_per_run_low": o.evidence.seconds_low,
+                    "seconds_per_run_high": o.evidence.seconds_high,
+                    "bound": o.evidence.bound,
                     "usd_per_run": o.on_demand_usd,
+                    "usd_per_run_low": o.on_demand_usd_low,
+                    "usd_per_run_high": o.on_demand_usd_high,
                     "usd_per_run_spot": o.spot_usd,
                     "hardware_usd": None,
                     "electricity_usd": None,

@@ -85,6 +85,13 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.3g} d"
 
 
+def with_range(central: str, low: str | None, high: str | None) -> str:
+    """``27.5 s (20.1 s-45.3 s)``: a central figure with its range, when it has one."""
+    if low is None or high is None or low == high == central:
+        return central
+    return f"{central} ({low}-{high})"
+
+
 def step_time(seconds: float | None) -> str:
     """A step's length: us, ms, s, min or h."""
     if seconds is None:
