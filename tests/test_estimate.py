@@ -113,3 +113,34 @@ def test_estimate_check_measures_the_estimators_error(cli):
     assert len(rows) == 9 * 2 and all(",estimate," in row for row in rows)  # none left out for being small
     code, _, err = cli("estimate", str(DATA / "results-v3.json"), "--target", "TPU-v9")
     assert code == 2 and "--target: unknown accelerator 'TPU-v9'" in err
+
+
+def test_check_predicts_each_device_from_the_other_one():
+    """A fixture pair: the same cell measured on an H100 (2x its estimate) and an A100 (3x).
+    Each is predicted from the other's calibration: the H100 at 3x, the A100 at 2x."""
+    from aipcbench.report.estimate_views import check_rows
+    from aipcbench.results.record import Flops, StepDemand
+    from tests.records import document, ok_record
+
+    catalog = load_catalog()
+
+    def doc(host, name, estimate_s, factor):
+        record = ok_record(
+            device="cuda:0",
+            dtype="bf16",
+            seconds_per_run=factor * estimate_s * 500_000 / 64,
+            median_s=factor * estimate_s,
+            flops=Flops(1e12, "counted"),
+            demand=StepDemand(100, 0, 10**9, 10**9, "counted"),
+        )
+        return document([record], host, host, [{"id": "cuda:0", "name": name}])
+
+    h100_s, a100_s = 1e12 / (989.4e12 * 0.40), 1e12 / (312e12 * 0.40)
+    rows = check_rows(
+        [doc("h", "NVIDIA H100 80GB HBM3", h100_s, 2.0), doc("a", "NVIDIA A100-SXM4-40GB", a100_s, 3.0)],
+        catalog,
+    )
+    errors = {row["device"]: row["error"] for row in rows}
+    assert errors["NVIDIA H100 80GB HBM3 (h)"] == pytest.approx(3.0 / 2.0 - 1)
+    assert errors["NVIDIA A100-SXM4-40GB (a)"] == pytest.approx(2.0 / 3.0 - 1)
+    assert all(row["method"] == "calibrated-estimate" for row in rows)
