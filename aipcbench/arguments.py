@@ -77,8 +77,23 @@ def _add_results_and_machine(parser: argparse.ArgumentParser) -> None:
 
 def _add_machine_flags(parser: argparse.ArgumentParser) -> None:
     _add_catalog_flags(parser)
-    parser.add_argument("--machine", type=Path, metavar="FILE", help="local machine profile (TOML)")
-    parser.add_argument("--preset", help="local hardware preset from the catalog")
+    parser.add_argument(
+        "--machine",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a machine you own or consider (TOML); repeat to compare several",
+    )
+    parser.add_argument(
+        "--preset",
+        action="append",
+        default=[],
+        help="a hardware preset from the catalog; repeat to compare several",
+    )
+    parser.add_argument(
+        "--plan", type=Path, metavar="FILE", help="what you run per month (TOML [[work]] items)"
+    )
     parser.add_argument("--price", type=_number(0, 1e9), dest="price_usd", help="purchase price, USD")
     parser.add_argument("--lifetime-years", type=_number(0, 50), dest="lifetime_years")
     parser.add_argument(

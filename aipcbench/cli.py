@@ -7,6 +7,7 @@ Exit codes: 0 everything ok; 1 some cells failed (their records are still writte
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
@@ -104,8 +105,16 @@ def _pricing(args: argparse.Namespace):
     return PricingConfig(
         results=tuple(args.results),
         catalog_files=tuple(args.catalog),
-        machine_file=args.machine,
-        machine_values={key: getattr(args, key) for key in FLAGS if getattr(args, key) is not None},
+        machine_file=args.machine[0] if args.machine else None,
+        machine_values={
+            **{
+                key: getattr(args, key) for key in FLAGS if key != "preset" and getattr(args, key) is not None
+            },
+            **({"preset": args.preset[0]} if args.preset and not args.machine else {}),
+        },
+        more_machines=tuple(args.machine[1:]),
+        more_presets=tuple(args.preset[1:] if not args.machine else args.preset),
+        plan=args.plan,
         local_host=args.local_host,
         startup_s=args.startup_s,
     )
@@ -186,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aipcbench: interrupted", file=sys.stderr)
         return Interrupted.exit_code
+    except BrokenPipeError:  # the reader went away (`aipcbench cost | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

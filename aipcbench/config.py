@@ -94,6 +94,9 @@ class PricingConfig:
     machine_values: dict[str, Any] = field(default_factory=dict)  # flag overrides, by profile key
     local_host: str | None = None
     startup_s: float = 0.0
+    more_machines: tuple[Path, ...] = ()  # further candidate machines (--machine given again)
+    more_presets: tuple[str, ...] = ()  # further candidates from catalog presets (--preset again)
+    plan: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,9 @@ def test_profile_from_toml_and_preset(tmp_path):
     profile = build_profile(read_toml(path), catalog)
     assert profile.price_usd == 3200 and profile.power_w == 620 and profile.lifetime_years == 4
     assert profile.electricity_usd_per_kwh == 0.441 and "Germany" in profile.electricity_source
-    assert profile.assumptions == ()
+    assert profile.accelerator == "RTX4090"  # a candidate priced on its own GPU, not this host
+    # the one assumption left: idle power, not in the preset
+    assert profile.assumptions == ("idle power 93 W ASSUMED (15% of 620 W at load)",)
 
 
 def test_unknown_machine_gets_labelled_assumptions():

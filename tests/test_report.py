@@ -59,12 +59,15 @@ def test_page_data_matches_the_cost_and_results_code():
         cost.cloud_cost_per_run(fixture_record.run.time_s, 4.29, 60, 60)
     )
     # throughput chart carries the recorded throughput of every ok record, per host
-    traces = {t["name"]: t for t in figures["throughput"]["data"]}
-    cpu_trace = traces["golden-host cpu"]
+    # one unit on the axis at a time: a trace per unit and device, the menu switches units
+    traces = {(t["text"][0], t["name"]): t for t in figures["throughput"]["data"]}
+    cpu_trace = traces[("images", "golden-host cpu")]
     assert cpu_trace["y"][cpu_trace["x"].index("vgg16-cifar10:train fp32")] == pytest.approx(
         local_record.throughput.items_per_s
     )
-    assert "fixture-h100-box cuda:0" in traces  # many machines, grouped by host and device
+    assert ("images", "fixture-h100-box cuda:0") in traces  # many machines, grouped by host and device
+    units = [button["label"] for button in figures["throughput"]["layout"]["updatemenus"][0]["buttons"]]
+    assert "images per second" in units and "tokens per second" in units
     # the headline names the cheapest option
     assert "Headline: the cheapest way to do one run" in page
     headline = next(h for h in context["headline"] if h["cell"] == "vgg16-cifar10:train fp32")
@@ -173,3 +176,35 @@ def test_page_in_a_real_browser(tmp_path):
         page.screenshot(path=str(tmp_path / "report.png"))
     assert errors == []
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_a_report_with_two_candidates_and_a_plan_leads_with_the_decision(cli, tmp_path):
+    pytest.importorskip("playwright.sync_api")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[work]]\nworkload = "vgg16-cifar10"\nsize = "train"\nruns_per_month = 40\n'
+        '[[work]]\nworkload = "gpt2-generate"\nsize = "batched"\ntokens_per_month = 20_000_000\n'
+    )
+    out = tmp_path / "report.html"
+    code, _, err = cli(
+        "report",
+        str(DATA / "results-v3.json"),
+        "--preset",
+        "rtx4090-workstation",
+        "--preset",
+        "dgx-spark",
+        "--plan",
+        str(plan),
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    with open_report(out) as (page, errors):
+        sentence = page.locator("#decision-sentence").inner_text()
+        assert sentence.startswith(("Buy the", "Rent ")) and "/month" in sentence
+        assert page.locator("#fig-crossing.js-plotly-plot").count() == 1  # the crossing chart is drawn
+        assert page.locator("#decision tbody tr").count() >= 3  # both candidates and rentals
+        first_section = page.evaluate("document.querySelector('main section').id")
+        assert first_section == "decision"  # the decision comes first
+    assert errors == []

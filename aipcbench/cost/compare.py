@@ -80,6 +80,8 @@ class CellComparison:
     runs_per_month_at_usage: float
     world_size: int = 0
     notes: tuple[str, ...] = field(default=())
+    evidence: dict[str, Evidence] = field(default_factory=dict, repr=False)  # per accelerator
+    local_method: str = "measured"  # how the local time was obtained: measured, or the ladder's rung
 
     @property
     def label(self) -> str:
@@ -151,7 +153,8 @@ def _compare_cell(
     hardware_per_hour: float,
     startup_s: float,
     seen: list[Observation],
-) -> CellComparison:
+    skipped: list[str],
+) -> CellComparison | None:
     # the counts are the same on every device; the local record is the one the user chose
     source = (
         local
@@ -161,14 +164,46 @@ def _compare_cell(
             key=lambda m: m.record.demand is None,
         )
     )
-    record, seconds = local.record, local.seconds
-    local_cost = formulas.local_cost_per_run(
-        seconds, record.energy_per_run_j, hardware_per_hour, machine.electricity_usd_per_kwh
-    )
+    record = local.record
+    accelerators = {o.accelerator for o in catalog.cloud_offers} | ({machine.accelerator} - {None})
     evidence = {
         accelerator: evidence_for(accelerator, same_cell, source, catalog, seen)
-        for accelerator in {o.accelerator for o in catalog.cloud_offers}
+        for accelerator in accelerators
     }
+    seconds, energy_j, notes = local.seconds, record.energy_per_run_j, _local_notes(local)
+    local_method = "measured"
+    device, device_name, host, energy_method = (
+        record.device,
+        local.device_name,
+        local.host,
+        record.energy_method,
+    )
+    if machine.accelerator and machine.accelerator != (local.spec.key if local.spec else None):
+        # a machine the user is considering, with another accelerator: its time from the ladder
+        chosen = evidence[machine.accelerator]
+        if chosen.seconds_per_run is None:
+            skipped.append(
+                f"{record.workload}:{record.size} {record.dtype} on {machine.name}: {chosen.basis}"
+            )
+            return None
+        seconds, device, host = (
+            chosen.seconds_per_run,
+            machine.accelerator,
+            f"{machine.name} (not measured here)",
+        )
+        device_name = catalog.spec(machine.accelerator).name
+        energy_j = machine.power_w * seconds if machine.power_w else None
+        energy_method = "estimate-power-x-time" if machine.power_w else None
+        local_method = chosen.method
+        notes = (
+            f"run time on the {machine.accelerator}: {chosen.method}, {chosen.basis}",
+            "electricity = rated power x that time (estimated)"
+            if machine.power_w
+            else "no power given: $0 electricity",
+        )
+    local_cost = formulas.local_cost_per_run(
+        seconds, energy_j, hardware_per_hour, machine.electricity_usd_per_kwh
+    )
     offers = tuple(
         sorted(
             (_offer_cost(o, evidence[o.accelerator], startup_s) for o in catalog.cloud_offers),
@@ -201,13 +236,13 @@ def _compare_cell(
         size=record.size,
         dtype=record.dtype,
         mode=record.mode or "",
-        host=local.host,
-        device=record.device,
-        device_name=local.device_name,
+        host=host,
+        device=device,
+        device_name=device_name,
         seconds_per_run=seconds,
         run_description=record.run.description if record.run else "",
-        energy_j_per_run=record.energy_per_run_j,
-        energy_method=record.energy_method,
+        energy_j_per_run=energy_j,
+        energy_method=energy_method,
         local=local_cost,
         valid_run=record.valid_run,
         data_source=record.data_source,
@@ -218,7 +253,9 @@ def _compare_cell(
         break_even_against=against,
         payback_months=payback,
         runs_per_month_at_usage=usage_runs,
-        notes=_local_notes(local),
+        notes=notes,
+        evidence=evidence,
+        local_method=local_method,
     )
 
 
@@ -228,6 +265,7 @@ def compare(
     machine: MachineProfile,
     local_host: str | None = None,
     startup_s: float = 0.0,
+    skipped: list[str] | None = None,
 ) -> list[CellComparison]:
     """One comparison per cell measured on the local host (default: the newest file's host)."""
     measured = measured_cells(documents, catalog)
@@ -247,7 +285,11 @@ def compare(
         if m.spec is not None:
             by_cell.setdefault(m.key, {}).setdefault(m.spec.key, []).append(m)
     seen = observations(measured, catalog)
-    return [
-        _compare_cell(local, by_cell.get(key, {}), catalog, machine, hardware_per_hour, startup_s, seen)
+    reasons: list[str] = [] if skipped is None else skipped
+    found = [
+        _compare_cell(
+            local, by_cell.get(key, {}), catalog, machine, hardware_per_hour, startup_s, seen, reasons
+        )
         for key, local in local_cells.items()
     ]
+    return [c for c in found if c is not None]

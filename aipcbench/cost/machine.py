@@ -5,7 +5,7 @@ Everything not given is an explicit assumption, listed in ``assumptions`` and sh
 cost is, never a guess presented as a fact.
 
     # machine.toml
-    preset = "rtx4090-workstation"   # a key of aipcbench/catalogs/local_hardware.csv
+    preset = "rtx4090-workstation"   # a key of aipcbench/catalog/data/local_hardware.csv
     price_usd = 3200                 # overrides the preset's price
     lifetime_years = 3
     residual_usd = 600               # what it sells for at the end
@@ -43,7 +43,10 @@ KEYS = {
     "electricity_usd_per_kwh",
     "country",
     "power_w",
+    "idle_power_w",
+    "accelerator",
 }
+IDLE_SHARE_ASSUMED = 0.15  # idle draw as a share of load power when none is given, labelled
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class MachineProfile:
     power_w: float | None
     preset: str | None
     assumptions: tuple[str, ...]
+    accelerator: str | None = None  # a catalog spec key; None: the device measured on this host
+    idle_power_w: float | None = None
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -84,6 +89,7 @@ LIMITS = {
     "hours_per_day": (0.0, 24.0, False),
     "electricity_usd_per_kwh": (0.0, 100.0, True),
     "power_w": (0.0, 1e5, True),
+    "idle_power_w": (0.0, 1e5, True),
 }
 
 
@@ -174,6 +180,18 @@ def build_profile(
         else (preset.power_w if preset is not None else None)
     )
     name = str(values.get("name") or (preset.name if preset else "this machine"))
+    accelerator = values.get("accelerator") or (preset.accelerator if preset and preset.accelerator else None)
+    if accelerator is not None and catalog.spec(str(accelerator)) is None:
+        valid = ", ".join(s.key for s in catalog.device_specs)
+        raise DataError(f"{where('accelerator')}: no spec row for '{accelerator}' (valid: {valid})")
+    idle = values.get("idle_power_w")
+    if idle is not None:
+        idle = _number(where, "idle_power_w", idle)
+    elif power is not None:
+        idle = IDLE_SHARE_ASSUMED * power
+        assumptions.append(
+            f"idle power {idle:.0f} W ASSUMED ({IDLE_SHARE_ASSUMED:.0%} of {power:g} W at load)"
+        )
     return MachineProfile(
         name,
         price,
@@ -185,6 +203,8 @@ def build_profile(
         power,
         preset.key if preset else None,
         tuple(assumptions),
+        str(accelerator) if accelerator is not None else None,
+        idle,
     )
 
 

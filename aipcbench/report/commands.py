@@ -10,11 +10,12 @@ from pathlib import Path
 
 from aipcbench.catalog import Catalog, load_catalog
 from aipcbench.config import CostConfig, PricingConfig, ReportConfig, RunConfig
-from aipcbench.cost.compare import CellComparison, compare
-from aipcbench.cost.machine import MachineProfile, load_profile
+from aipcbench.cost.advise import Advice, advise, candidates
+from aipcbench.cost.compare import compare
+from aipcbench.cost.machine import MachineProfile
 from aipcbench.errors import StorageError, UserInputError
 from aipcbench.files import check_output_path
-from aipcbench.report import cost_views
+from aipcbench.report import cost_views, decision_views
 from aipcbench.report.formatters import as_csv, safe_text
 from aipcbench.results.store import ResultsDocument, discover, load, load_many
 
@@ -25,21 +26,28 @@ def warn(message: str) -> None:
     print(f"aipcbench: warning: {safe_text(message)}", file=sys.stderr)
 
 
-def priced(pricing: PricingConfig) -> tuple[list[ResultsDocument], MachineProfile, list[CellComparison]]:
-    """Results (warning on bad files and records), catalog and machine, compared."""
+def priced(pricing: PricingConfig) -> tuple[list[ResultsDocument], Advice]:
+    """Results (warning on bad files and records), catalog, candidates and plan, decided."""
     catalog = load_catalog(pricing.catalog_files)
-    machine = load_profile(pricing.machine_file, pricing.machine_values, catalog)
+    candidates(pricing, catalog)  # every profile checked before any results file is read
     documents, warnings = load_many(discover(list(pricing.results)))
     for warning in warnings:
         warn(warning)
     if not documents:
         where = ", ".join(map(str, pricing.results)) or "results/"
         raise UserInputError(f"no usable results files in {where} (run `aipcbench run` first)")
-    return documents, machine, compare(documents, catalog, machine, pricing.local_host, pricing.startup_s)
+    advice = advise(documents, catalog, pricing)
+    for note in advice.notes:
+        warn(note)
+    return documents, advice
 
 
 def cost_command(config: CostConfig) -> int:
-    _, machine, comparisons = priced(config.pricing)
+    _, advice = priced(config.pricing)
+    machine, comparisons = advice.machine, advice.comparisons
+    if config.format == "table" and advice.decision is not None:
+        print(decision_views.text(advice.decision))
+        print()
     if config.format == "json":
         print(cost_views.as_json(comparisons, machine))
     elif config.format == "csv":
@@ -63,11 +71,11 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render(documents, comparisons, machine, out: Path) -> Path:
+def render(documents, comparisons, machine, out: Path, decision=None) -> Path:
     from aipcbench.report.context import build_context
     from aipcbench.report.render import write_report
 
-    context = build_context(documents, comparisons, machine, _now())
+    context = build_context(documents, comparisons, machine, _now(), decision)
     try:
         return write_report(context, out)
     except OSError as exc:
@@ -87,7 +95,8 @@ def report_path(out: Path | None, inputs: list[Path]) -> Path:
 def report_command(config: ReportConfig) -> int:
     pricing = config.pricing
     out = report_path(config.out, discover(list(pricing.results))) if config.format == "html" else None
-    documents, machine, comparisons = priced(pricing)
+    documents, advice = priced(pricing)
+    machine, comparisons = advice.machine, advice.comparisons
     if out is None:
         from aipcbench.report.context import build_context
         from aipcbench.report.plain import render_plain
@@ -95,7 +104,7 @@ def report_command(config: ReportConfig) -> int:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         print(render_plain(build_context(documents, comparisons, machine, now), config.format), end="")
         return 0
-    print(f"report: {render(documents, comparisons, machine, out)}")
+    print(f"report: {render(documents, comparisons, machine, out, advice.decision)}")
     return 0
 
 

@@ -14,7 +14,7 @@ from aipcbench.report.cost_views import break_even_text
 from aipcbench.report.formatters import provenance
 from aipcbench.results.store import ResultsDocument
 
-FAMILIES = ("H100-SXM", "A100-80GB", "L4")  # cloud options drawn next to local in the cost chart
+FAMILIES = ("H100-SXM",)  # a reference GPU drawn next to the cheapest offers in the cost chart
 
 
 def record_rows(documents: list[ResultsDocument]) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
@@ -110,9 +110,10 @@ def environments(documents: list[ResultsDocument]) -> list[dict[str, Any]]:
 
 
 def chosen_cloud_options(comparison: CellComparison) -> list[dict[str, Any]]:
-    """The cheapest priced offer overall and the cheapest of each headline GPU family."""
+    """The best few options for the cost chart: the three cheapest priced offers, then the
+    cheapest of each headline GPU family not among them (the rest are in the table)."""
     priced = [o for o in comparison.offers if o.on_demand_usd is not None]
-    picks = priced[:1] + [next((o for o in priced if o.accelerator == f), None) for f in FAMILIES]
+    picks = priced[:3] + [next((o for o in priced if o.accelerator == f), None) for f in FAMILIES]
     out, seen = [], set()
     for offer in picks:
         if offer is None or (offer.provider, offer.instance_type) in seen:
@@ -191,8 +192,28 @@ def cost_tables(comparisons: list[CellComparison], limit: int = 15) -> list[dict
     return tables
 
 
+def decision_context(decision: Any) -> dict[str, Any] | None:
+    """The decision's sentence, its options and the monthly cost against plan scale."""
+    if decision is None:
+        return None
+    from aipcbench.report.decision_views import option_rows
+
+    return {
+        "sentence": decision.sentence,
+        "robust": decision.robust,
+        "plan": decision.plan.source,
+        "items": [{"cell": i.label, "runs_per_month": i.runs_per_month} for i in decision.plan.items],
+        "options": option_rows(decision)[:12],
+        "break_even_scale": decision.break_even_scale,
+    }
+
+
 def build_context(
-    documents: list[ResultsDocument], comparisons: list[CellComparison], machine: Any, generated_at: str
+    documents: list[ResultsDocument],
+    comparisons: list[CellComparison],
+    machine: Any,
+    generated_at: str,
+    decision: Any = None,
 ) -> dict[str, Any]:
     rows, samples = record_rows(documents)
     ok_rows = [r for r in rows if r["status"] == "ok"]
@@ -224,7 +245,9 @@ def build_context(
             "cumulative": cost_figures.cumulative(comparisons, machine),
             "sensitivity": cost_figures.sensitivity(comparisons, machine),
             "scaling": figures.scaling(ok_rows),
+            **({"crossing": cost_figures.crossing(decision)} if decision is not None else {}),
         },
+        "decision": decision_context(decision),
         "synthetic": any(r["data_source"] == "synthetic" for r in ok_rows),
         "random_weights": any(r["weights_source"] == "random-init" for r in ok_rows),
     }

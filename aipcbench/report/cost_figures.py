@@ -184,3 +184,51 @@ def sensitivity(comparisons: list[CellComparison], machine: Any) -> dict[str, An
         updatemenus=_dropdown(labels, 2) if labels else [],
     )
     return {"data": data, "layout": layout}
+
+
+def crossing(decision: Any) -> dict[str, Any]:
+    """Monthly cost against plan scale for the best machine and the cheapest rentals, the
+    break-even scale marked: where the answer flips."""
+    if decision is None:
+        return {"data": [], "layout": base_layout("Monthly cost against the plan's scale", "USD per month")}
+    scale = decision.break_even_scale
+    top = (
+        max(3.0, min(scale * 1.25, 10.0)) if scale is not None else 3.0
+    )  # 300 % of the plan, or past the crossing
+    scales = [top * step / 30 for step in range(31)]
+    picks = [o for o in (decision.best_own, decision.cheapest_rent) if o is not None]
+    picks += [o for o in decision.options if o.kind == "own" and o not in picks][:2]
+    data = []
+    for option in picks:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"{'buy' if option.kind == 'own' else 'rent'}: {option.name}",
+                "x": [s * 100 for s in scales],
+                "y": [option.monthly_usd(s) for s in scales],
+                "line": {"color": COLORS["build"] if option.kind == "own" else COLORS["rent"]},
+            }
+        )
+    title = "Monthly cost against the plan's scale (100 % = the plan)"
+    if scale is not None and scale > top:
+        title += f": owning pays only at {scale:,.0f} times the plan"
+    if scale is not None and scale <= top and decision.best_own is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": "break-even",
+                "x": [scale * 100],
+                "y": [decision.best_own.monthly_usd(scale)],
+                "text": [f"same cost at {scale:.0%} of the plan"],
+                "textposition": "top left",
+                "marker": {"size": 12, "symbol": "x", "color": "black"},
+            }
+        )
+    layout = base_layout(
+        title,
+        "USD per month",
+        xaxis={"title": {"text": "% of the plan"}},
+    )
+    return {"data": data, "layout": layout}

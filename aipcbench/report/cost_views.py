@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from aipcbench.cost.compare import CellComparison, OfferCost
-from aipcbench.report.formatters import duration, safe_text, text_table, usd, with_range
+from aipcbench.report.formatters import duration, safe_text, text_table, usd, usd_per_run, with_range
 from aipcbench.results.store import finite_or_none
 
 
@@ -47,11 +47,12 @@ def text_report(comparisons: list[CellComparison], all_offers: bool = False) -> 
         lines.append(f"== {c.label} ({c.run_description}){valid}")
         lines.append(
             f"   local: {c.device_name or c.device} on {c.host}: {duration(c.seconds_per_run)}"
-            f" per run (measured, extrapolated), {usd(c.local.total_usd)} per run "
+            f" per run ({'measured, extrapolated' if c.local_method == 'measured' else c.local_method}),"
+            f" {usd_per_run(c.local.total_usd)} per run "
             f"= hardware {usd(c.local.hardware_usd)} + electricity "
             f"{usd(c.local.electricity_usd)}"
         )
-        lines.append(f"   cheapest: {c.cheapest} at {usd(c.cheapest_usd)} per run")
+        lines.append(f"   cheapest: {c.cheapest} at {usd_per_run(c.cheapest_usd)} per run")
         lines.append(f"   break-even: {break_even_text(c)}")
         for note in c.notes:
             lines.append(f"   note: {note}")

@@ -39,14 +39,15 @@ def _cell_name(row: dict[str, Any]) -> str:
 
 
 def throughput(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Items per second per cell, one trace per host/device (log scale: they span 10^7)."""
-    traces: dict[str, dict[str, Any]] = {}
+    """Items per second per cell, one trace per unit and host/device, one unit on the axis at a
+    time (a menu switches between images/s, tokens/s, samples/s...: they are not comparable)."""
+    traces: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         if row["status"] != "ok" or row["items_per_s"] is None:
             continue
         name = f"{row['host']} {row['device']}"
         trace = traces.setdefault(
-            name,
+            (row["item_unit"], name),
             {
                 "type": "bar",
                 "name": name,
@@ -59,10 +60,32 @@ def throughput(rows: list[dict[str, Any]]) -> dict[str, Any]:
         trace["x"].append(_cell_name(row))
         trace["y"].append(row["items_per_s"])
         trace["text"].append(row["item_unit"])
-    return {
-        "data": list(traces.values()),
-        "layout": base_layout("Throughput (measured)", "items per second", log=True, barmode="group"),
-    }
+    units = sorted({unit for unit, _ in traces})
+    data = []
+    for (unit, _), trace in sorted(traces.items()):
+        trace["visible"] = unit == units[0]
+        data.append(trace)
+    buttons = [
+        {
+            "label": f"{unit} per second",
+            "method": "update",
+            "args": [
+                {"visible": [u == unit for u, _ in sorted(traces)]},
+                {"yaxis.title.text": f"{unit} per second"},
+            ],
+        }
+        for unit in units
+    ]
+    layout = base_layout(
+        "Throughput (measured)",
+        f"{units[0]} per second" if units else "per second",
+        log=True,
+        barmode="group",
+        updatemenus=[{"buttons": buttons, "direction": "down", "x": 0, "y": 1.18, "xanchor": "left"}]
+        if units
+        else [],
+    )
+    return {"data": data, "layout": layout}
 
 
 def step_times(rows: list[dict[str, Any]], samples: dict[str, list[float]]) -> dict[str, Any]:

@@ -66,13 +66,24 @@ def text_table(rows: Sequence[Sequence[Any]], indent: str = "") -> list[str]:
 
 
 def usd(value: float | None) -> str:
+    """Money as a founder reads it: never in scientific notation; below a hundredth of a cent
+    it is "< $0.0001" (the per-1,000-runs figure says more there: ``usd_per_1000``)."""
     if value is None:
         return "-"
     if value >= 100:
         return f"${value:,.0f}"
     if value >= 1:
         return f"${value:,.2f}"
-    return f"${value:.4f}" if value >= 0.0001 else f"${value:.2e}"
+    if value >= 0.0001:
+        return f"${value:.4f}"
+    return "$0" if value <= 0 else "< $0.0001"
+
+
+def usd_per_run(value: float | None) -> str:
+    """A cost per run; tiny ones also per 1,000 runs ("$0.09 per 1,000 runs")."""
+    if value is not None and 0 < value < 0.01:
+        return f"{usd(value)} ({usd(value * 1000)} per 1,000 runs)"
+    return usd(value)
 
 
 def duration(seconds: float | None) -> str:

@@ -1,0 +1,76 @@
+"""From results, catalog and the user's candidates and plan to one decision (``cost.decide``).
+
+Candidates are the ``--machine`` files and ``--preset`` keys (the first one is also the machine
+of the per-run view); each is priced on the plan with its own accelerator's run times from the
+evidence ladder, never the host's speed unless its accelerator is the one measured here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aipcbench.catalog import Catalog
+from aipcbench.config import PricingConfig
+from aipcbench.cost.compare import CellComparison, compare
+from aipcbench.cost.decide import Decision, decide, own_option, rent_options
+from aipcbench.cost.machine import MachineProfile, build_profile, load_profile
+from aipcbench.cost.plan import default_plan, read_plan
+from aipcbench.results.store import ResultsDocument
+
+
+@dataclass(frozen=True)
+class Advice:
+    machine: MachineProfile  # the first candidate: the per-run view's machine
+    comparisons: list[CellComparison]
+    candidates: tuple[MachineProfile, ...]
+    decision: Decision | None
+    notes: tuple[str, ...]  # candidates or cells that could not be priced, said
+
+
+def candidates(pricing: PricingConfig, catalog: Catalog) -> list[MachineProfile]:
+    first = load_profile(pricing.machine_file, pricing.machine_values, catalog)
+    more = [load_profile(path, {}, catalog) for path in pricing.more_machines]
+    more += [
+        build_profile({"preset": key}, catalog, f"--preset {key}", {"preset": "--preset"}, {"preset"})
+        for key in pricing.more_presets
+    ]
+    return [first, *more]
+
+
+def _tokens_per_run(documents: list[ResultsDocument], host: str) -> dict[tuple[str, str, str], float | None]:
+    cells: dict[tuple[str, str, str], float | None] = {}
+    for document in documents:
+        if document.host != host:
+            continue
+        for record in document.records:
+            if record.measured and record.mode not in (None, "overhead") and not record.world_size:
+                tokens = record.run.items_per_run if record.mode == "generate" else None
+                cells[(record.workload, record.size, record.dtype)] = tokens
+    return cells
+
+
+def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingConfig) -> Advice:
+    machines = candidates(pricing, catalog)
+    skipped: list[str] = []
+    per_machine = [
+        compare(documents, catalog, m, pricing.local_host, pricing.startup_s, skipped) for m in machines
+    ]
+    host = pricing.local_host or documents[-1].host
+    measured = _tokens_per_run(documents, host)
+    if pricing.plan is not None:
+        plan = read_plan(pricing.plan, measured)
+    else:
+        plan = default_plan(sorted(measured))
+    notes = list(dict.fromkeys(skipped))
+    owns = []
+    for machine, comparisons in zip(machines, per_machine):
+        option = own_option(plan, machine, comparisons)
+        if option is None:
+            notes.append(
+                f"{machine.name}: the plan cannot be priced on it (a plan cell has no run time there)"
+            )
+        else:
+            owns.append(option)
+    rents, unpriced = rent_options(plan, per_machine[0]) if per_machine else ([], 0)
+    decision = decide(plan, owns, rents, unpriced) if plan.items else None
+    return Advice(machines[0], per_machine[0], tuple(machines), decision, tuple(notes))

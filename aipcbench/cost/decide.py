@@ -1,0 +1,256 @@
+"""The decision for a plan: buy one of the candidate machines, or rent; with how sure it is.
+
+For every option, the plan's monthly cost at scale s (s = 1 is the plan as written):
+
+- own (a candidate machine, n of them if one cannot do the plan in its hours of use):
+      n x (price - residual) / (12 x lifetime)                      hardware
+    + s x sum(runs x energy per run) x price per kWh                electricity at load
+    + (n x hours of use - busy hours) x idle power x price per kWh  idle
+  busy hours = s x sum(runs x time per run); n = ceil(busy hours / hours of use per month)
+- rent (a cloud offer, on-demand or spot): s x sum(runs x cost per run), billing applied per run.
+
+TCO over the horizon (the candidate's lifetime) = n x (price - residual) + months x running cost;
+payback month = n x price / (cheapest rental - own running cost); break-even scale = the s at
+which the best machine and the cheapest rental cost the same. The answer is robust when the
+winner is the same with every run time at the low end and at the high end of its range, and at
+50 % and 150 % of the plan. Pure and torch-free; pinned to hand calculations in
+tests/test_decide.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from aipcbench.cost.compare import CellComparison
+from aipcbench.cost.machine import MachineProfile
+from aipcbench.cost.plan import Plan
+from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH
+
+ENDS = ("low", "central", "high")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One plan item on one option: runs a month, time and cost of one run at each end."""
+
+    runs: float
+    seconds: dict[str, float]  # low | central | high
+    usd_per_run: dict[str, float]  # rent: billed cost; own: electricity at load
+    method: str
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    kind: str  # own | rent
+    accelerator: str
+    lines: tuple[Line, ...]
+    machine: MachineProfile | None = None
+
+    def busy_hours(self, scale: float = 1.0, end: str = "central") -> float:
+        return scale * sum(line.runs * line.seconds[end] for line in self.lines) / 3600.0
+
+    def available_hours(self) -> float | None:
+        return self.machine.hours_per_day * DAYS_PER_MONTH if self.machine else None
+
+    def machines(self, scale: float = 1.0, end: str = "central") -> int:
+        available = self.available_hours()
+        if available is None:
+            return 0
+        return max(1, math.ceil(self.busy_hours(scale, end) / available - 1e-9))
+
+    def hardware_usd(self, machines: int) -> float:
+        m = self.machine
+        return machines * (m.price_usd - m.residual_usd) / (12.0 * m.lifetime_years) if m else 0.0
+
+    def running_usd(self, scale: float = 1.0, end: str = "central") -> float:
+        """Electricity at load and idle (own), or the rental bill (rent), per month."""
+        variable = scale * sum(line.runs * line.usd_per_run[end] for line in self.lines)
+        if self.kind == "rent" or self.machine is None:
+            return variable
+        m = self.machine
+        idle_hours = max(
+            self.machines(scale, end) * self.available_hours() - self.busy_hours(scale, end), 0.0
+        )
+        idle = idle_hours * (m.idle_power_w or 0.0) / 1000.0 * m.electricity_usd_per_kwh
+        return variable + idle
+
+    def monthly_usd(self, scale: float = 1.0, end: str = "central") -> float:
+        return self.hardware_usd(self.machines(scale, end)) + self.running_usd(scale, end)
+
+    def tco_usd(self, months: float) -> float:
+        return self.hardware_usd(self.machines()) * 12.0 * (
+            self.machine.lifetime_years if self.machine else 0
+        ) + (months * self.running_usd())
+
+    @property
+    def estimated(self) -> bool:
+        return any(line.method != "measured" for line in self.lines)
+
+
+def _key(c: CellComparison) -> tuple[str, str, str]:
+    return (c.workload, c.size, c.dtype)
+
+
+def own_option(plan: Plan, machine: MachineProfile, comparisons: list[CellComparison]) -> Option | None:
+    """A candidate machine on the plan; None if a plan item could not be priced on it."""
+    by_cell = {_key(c): c for c in comparisons if not c.world_size}
+    lines = []
+    for item in plan.items:
+        c = by_cell.get((item.workload, item.size, item.dtype))
+        if c is None:
+            return None
+        evidence = c.evidence.get(machine.accelerator or "") if c.local_method != "measured" else None
+        low = evidence.seconds_low if evidence and evidence.seconds_low else c.seconds_per_run
+        high = evidence.seconds_high if evidence and evidence.seconds_high else c.seconds_per_run
+        seconds = {"low": low, "central": c.seconds_per_run, "high": high}
+        watts = (c.energy_j_per_run or 0.0) / c.seconds_per_run  # energy scales with time
+        usd = {end: watts * seconds[end] / J_PER_KWH * machine.electricity_usd_per_kwh for end in ENDS}
+        lines.append(Line(item.runs_per_month, seconds, usd, c.local_method))
+    return Option(machine.name, "own", machine.accelerator or "this machine", tuple(lines), machine)
+
+
+def rent_options(plan: Plan, comparisons: list[CellComparison]) -> tuple[list[Option], int]:
+    """Every offer that prices every plan item, on-demand and (where priced) spot; and how many
+    offers could not price the plan."""
+    by_cell = {_key(c): c for c in comparisons if not c.world_size}
+    cells = [by_cell.get((i.workload, i.size, i.dtype)) for i in plan.items]
+    if not cells or any(c is None for c in cells):
+        return [], 0
+    options, unpriced = [], 0
+    for first in cells[0].offers:
+        ident = (first.provider, first.instance_type, first.region)
+        offers = [
+            next(o for o in c.offers if (o.provider, o.instance_type, o.region) == ident) for c in cells
+        ]
+        if any(o.on_demand_usd is None for o in offers):
+            unpriced += 1
+            continue
+        for spot in (False, True):
+            if spot and any(o.spot_usd is None for o in offers):
+                continue
+            lines = []
+            for item, offer in zip(plan.items, offers):
+                e = offer.evidence
+                seconds = {
+                    "low": e.seconds_low or e.seconds_per_run,
+                    "central": e.seconds_per_run,
+                    "high": e.seconds_high or e.seconds_per_run,
+                }
+                if spot:
+                    usd = {end: offer.spot_usd * seconds[end] / e.seconds_per_run for end in ENDS}
+                else:
+                    usd = {
+                        "low": offer.on_demand_usd_low or offer.on_demand_usd,
+                        "central": offer.on_demand_usd,
+                        "high": offer.on_demand_usd_high or offer.on_demand_usd,
+                    }
+                lines.append(Line(item.runs_per_month, seconds, usd, e.method))
+            name = f"{first.provider} {first.instance_type}" + (" (spot)" if spot else "")
+            options.append(Option(name, "rent", first.accelerator, tuple(lines)))
+    return options, unpriced
+
+
+@dataclass(frozen=True)
+class Decision:
+    plan: Plan
+    options: tuple[Option, ...]  # own first, then rentals, each group cheapest first
+    winner: Option
+    best_own: Option | None
+    cheapest_rent: Option | None  # on-demand: spot capacity can vanish mid-run
+    payback_months: float | None
+    break_even_scale: float | None
+    robust: bool
+    flips: tuple[str, ...]
+    sentence: str
+    unpriced_offers: int
+
+
+def _winner(owns: list[Option], rents: list[Option], scale: float, end: str) -> Option:
+    return min([*owns, *rents], key=lambda o: o.monthly_usd(scale, end))
+
+
+def break_even_scale(own: Option, rent: Option) -> float | None:
+    """The plan scale at which owning one machine costs what renting does (None if renting is
+    cheaper at every scale): fixed + s x own-variable = s x rent-variable."""
+    fixed = own.monthly_usd(0.0)  # hardware and a month of idle with nothing to do
+    own_variable = own.monthly_usd(1.0) - fixed if own.machines(1.0) == 1 else None
+    rent_variable = rent.monthly_usd(1.0)
+    if own_variable is None or rent_variable <= own_variable:
+        return None
+    return fixed / (rent_variable - own_variable)
+
+
+def money(value: float) -> str:
+    return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
+
+
+def decide(plan: Plan, owns: list[Option], rents: list[Option], unpriced: int = 0) -> Decision | None:
+    on_demand = [r for r in rents if not r.name.endswith("(spot)")]
+    if not owns and not rents:
+        return None
+    owns = sorted(owns, key=lambda o: o.monthly_usd())
+    rents = sorted(rents, key=lambda o: o.monthly_usd())
+    best_own = owns[0] if owns else None
+    cheapest = min(on_demand, key=lambda o: o.monthly_usd()) if on_demand else None
+    winner = _winner(owns, on_demand, 1.0, "central")
+    flips = []
+    for scale, end, what in (
+        (1.0, "low", "the low end of the run-time ranges"),
+        (1.0, "high", "the high end of the run-time ranges"),
+        (0.5, "central", "half the plan"),
+        (1.5, "central", "1.5 times the plan"),
+    ):
+        if _winner(owns, on_demand, scale, end).kind != winner.kind:
+            flips.append(what)
+    payback = scale_even = None
+    if best_own is not None and cheapest is not None:
+        saving = cheapest.monthly_usd() - best_own.running_usd()
+        payback = best_own.machines() * best_own.machine.price_usd / saving if saving > 0 else None
+        scale_even = break_even_scale(best_own, cheapest)
+    sentence = _sentence(winner, best_own, cheapest, payback, scale_even, flips)
+    return Decision(
+        plan,
+        (*owns, *rents),
+        winner,
+        best_own,
+        cheapest,
+        payback,
+        scale_even,
+        not flips,
+        tuple(flips),
+        sentence,
+        unpriced,
+    )
+
+
+def _sentence(winner, best_own, cheapest, payback, scale_even, flips) -> str:
+    if winner.kind == "own":
+        other = (
+            f"{money(cheapest.monthly_usd())}/month renting the cheapest ({cheapest.name})"
+            if cheapest
+            else "no priced rental"
+        )
+        text = f"Buy the {winner.name}: {money(winner.monthly_usd())}/month vs {other}"
+        if winner.machines() > 1:
+            text += f" ({winner.machines()} machines: one cannot do the plan in its hours of use)"
+        if payback is not None:
+            text += f", pays back in {payback:.0f} months"
+    else:
+        text = f"Rent {winner.name}: {money(winner.monthly_usd())}/month"
+        if best_own is not None:
+            text += f" vs {money(best_own.monthly_usd())}/month owning the {best_own.name}"
+            if best_own.machines() > 1:
+                text += f" ({best_own.machines()} of them to fit the plan)"
+    if not flips:
+        text += "; the answer holds across the run-time estimate ranges and from 50 % to 150 % of the plan"
+        if winner.kind == "own" and scale_even is not None and scale_even < 1:
+            text += f", down to {scale_even:.0%} of it"
+        return text + "."
+    text += f". Not robust: {' and '.join(flips)} would flip it"
+    estimated = [o for o in (winner, best_own, cheapest) if o is not None and o.estimated]
+    if estimated:
+        target = next((o for o in estimated if o.kind == "own"), estimated[0])
+        text += f"; measuring the plan on a rented {target.accelerator} would settle it"
+    return text + "."

@@ -1,0 +1,120 @@
+"""A monthly work plan: what a team runs per month, the unit a founder decides on.
+
+    # plan.toml
+    [[work]]
+    workload = "vgg16-cifar10"
+    size = "train"
+    dtype = "fp32"          # default fp32
+    runs_per_month = 20
+
+    [[work]]
+    workload = "gpt2-generate"
+    size = "batched"
+    tokens_per_month = 5_000_000   # generation: tokens instead of runs
+
+Without a plan, the default is one run of each measured workload per working day (260 working
+days a year / 12 = 21.7 a month), so the headline means something. Every item must name a cell
+that was measured (its run time is what every option is priced from).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aipcbench.errors import DataError
+from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+WORKING_DAYS_PER_MONTH = 260 / 12
+MAX_RUNS_PER_MONTH = 1e9
+ITEM_KEYS = {"workload", "size", "dtype", "runs_per_month", "tokens_per_month"}
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    workload: str
+    size: str
+    dtype: str
+    runs_per_month: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.workload}:{self.size} {self.dtype}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    items: tuple[PlanItem, ...]
+    source: str  # the file, or how the default was made
+
+
+def default_plan(cells: list[tuple[str, str, str]]) -> Plan:
+    """One run of each measured cell per working day."""
+    items = tuple(PlanItem(w, s, d, WORKING_DAYS_PER_MONTH) for w, s, d in cells)
+    return Plan(items, "default plan: one run of each measured workload per working day (21.7 a month)")
+
+
+def read_plan(path: Path, tokens_per_run: dict[tuple[str, str, str], float | None]) -> Plan:
+    """The plan in ``path``, every item checked against the measured cells (``tokens_per_run``:
+    cell -> tokens in one run for generation cells, None for others)."""
+    try:
+        data = tomllib.loads(read_text(path, MAX_TABLE_BYTES))
+    except UnreadableFile as exc:
+        raise DataError(f"{path}: cannot read plan: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: TOML syntax error: {exc}") from None
+    work = data.get("work")
+    if not isinstance(work, list) or not work or set(data) - {"work"}:
+        raise DataError(f"{path}: a plan is a list of [[work]] tables (and nothing else)")
+    items = []
+    for number, item in enumerate(work, start=1):
+        where = f"{path}: [[work]] #{number}"
+        if not isinstance(item, dict):
+            raise DataError(f"{where}: not a table")
+        unknown = sorted(set(item) - ITEM_KEYS)
+        if unknown:
+            raise DataError(f"{where}: unknown key '{unknown[0]}' (valid: {', '.join(sorted(ITEM_KEYS))})")
+        items.append(_item(where, item, tokens_per_run))
+    return Plan(tuple(items), str(path))
+
+
+def _item(
+    where: str, item: dict[str, Any], tokens_per_run: dict[tuple[str, str, str], float | None]
+) -> PlanItem:
+    for key in ("workload", "size"):
+        if not isinstance(item.get(key), str) or not item[key]:
+            raise DataError(f"{where}: key '{key}' must be text")
+    dtype = item.get("dtype", "fp32")
+    cell = (item["workload"], item["size"], dtype)
+    if cell not in tokens_per_run:
+        known = ", ".join(sorted(f"{w}:{s} {d}" for w, s, d in tokens_per_run)) or "none"
+        raise DataError(
+            f"{where}: no measured cell {item['workload']}:{item['size']} {dtype} (measured: {known})"
+        )
+    if ("runs_per_month" in item) == ("tokens_per_month" in item):
+        raise DataError(f"{where}: give exactly one of 'runs_per_month' and 'tokens_per_month'")
+    key = "runs_per_month" if "runs_per_month" in item else "tokens_per_month"
+    value = item[key]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise DataError(f"{where}: key '{key}' must be a finite number >= 0, got {value!r}")
+    if key == "tokens_per_month":
+        per_run = tokens_per_run[cell]
+        if not per_run:
+            raise DataError(f"{where}: key 'tokens_per_month': {cell[0]} does not generate tokens")
+        value = value / per_run
+    if value > MAX_RUNS_PER_MONTH:
+        raise DataError(f"{where}: key '{key}' is more than {MAX_RUNS_PER_MONTH:g} runs a month")
+    return PlanItem(cell[0], cell[1], cell[2], float(value))

@@ -1,0 +1,60 @@
+"""The decision for a plan as text: the one sentence first, then every option's month."""
+
+from __future__ import annotations
+
+from aipcbench.cost.decide import Decision, money
+from aipcbench.report.formatters import safe_text, text_table
+
+
+def option_rows(decision: Decision) -> list[dict]:
+    rows = []
+    for option in decision.options:
+        machines = option.machines() if option.kind == "own" else None
+        rows.append(
+            {
+                "option": option.name,
+                "kind": option.kind,
+                "accelerator": option.accelerator,
+                "usd_per_month": option.monthly_usd(),
+                "usd_per_month_low": option.monthly_usd(1.0, "low"),
+                "usd_per_month_high": option.monthly_usd(1.0, "high"),
+                "busy_hours_per_month": option.busy_hours(),
+                "hours_available_per_month": option.available_hours(),
+                "machines_needed": machines,
+                "evidence": "estimated" if option.estimated else "measured",
+            }
+        )
+    return rows
+
+
+def text(decision: Decision, rentals_shown: int = 8) -> str:
+    lines = [safe_text(decision.sentence), f"plan: {safe_text(decision.plan.source)}"]
+    for item in decision.plan.items:
+        lines.append(safe_text(f"  {item.label}: {item.runs_per_month:,.1f} runs a month"))
+    scale = decision.break_even_scale
+    if scale is not None:
+        at = f"{scale:,.0f} times the plan" if scale >= 10 else f"{scale:.0%} of the plan"
+        lines.append(
+            safe_text(f"break-even: owning the {decision.best_own.name} and renting cost the same at {at}")
+        )
+    table = [("option", "kind", "per month (range)", "busy h/month", "machines", "run times")]
+    shown = [o for o in decision.options if o.kind == "own"]
+    shown += [o for o in decision.options if o.kind == "rent"][:rentals_shown]
+    for option in shown:
+        low, high = option.monthly_usd(1.0, "low"), option.monthly_usd(1.0, "high")
+        spread = f" ({money(low)}-{money(high)})" if abs(high - low) > 0.005 else ""
+        machines = str(option.machines()) if option.kind == "own" else "-"
+        table.append(
+            (
+                option.name,
+                option.kind,
+                money(option.monthly_usd()) + spread,
+                f"{option.busy_hours():,.1f}",
+                machines,
+                "estimated" if option.estimated else "measured",
+            )
+        )
+    lines += text_table(table, indent="  ")
+    if decision.unpriced_offers:
+        lines.append(f"  {decision.unpriced_offers} offer(s) could not price the plan (no run time there)")
+    return "\n".join(lines)
