@@ -128,3 +128,23 @@ def test_a_candidate_on_another_accelerator_is_priced_from_the_ladder_not_the_ho
         "cost", str(DATA / "results-v3.json"), "--preset", "rtx4090-workstation", "--preset", "dgx-spark"
     )
     assert code == 0 and out.splitlines()[0].startswith(("Buy the", "Rent "))
+
+
+def test_a_fragile_answer_says_what_measuring_it_would_cost():
+    own = _own(runs=200)
+    rent = Option("RunPod 4090", "rent", "RTX4090", _rent(runs=200, usd=(0.50, 0.65, 0.90)).lines, None, 0.72)
+    decision = decide(Plan((PlanItem("w", "s", "fp32", 200),), "p"), [own], [rent])
+    # ten minutes of the cheapest RTX 4090 rental: 0.72 / 6
+    assert "(`aipcbench run` there: about $0.12 on RunPod 4090)" in decision.sentence
+
+
+def test_a_candidate_without_a_price_is_refused(cli, tmp_path):
+    from tests.conftest import DATA
+
+    profile = tmp_path / "mac.toml"
+    profile.write_text('name = "Mac Studio"\naccelerator = "M2ULTRA-GPU"\n')
+    code, _, err = cli("cost", str(DATA / "results-v3.json"), "--machine", str(profile))
+    assert code == 2 and "key 'price_usd' missing" in err and str(profile) in err
+    profile.write_text('name = "Mac Studio"\nprice_usd = 3999\naccelerator = "NOPE"\n')
+    code, _, err = cli("cost", str(DATA / "results-v3.json"), "--machine", str(profile))
+    assert code == 2 and "no spec row for 'NOPE'" in err

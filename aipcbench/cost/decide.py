@@ -47,6 +47,7 @@ class Option:
     accelerator: str
     lines: tuple[Line, ...]
     machine: MachineProfile | None = None
+    usd_per_hour: float | None = None  # rentals: the instance's hourly price
 
     def busy_hours(self, scale: float = 1.0, end: str = "central") -> float:
         return scale * sum(line.runs * line.seconds[end] for line in self.lines) / 3600.0
@@ -148,7 +149,12 @@ def rent_options(plan: Plan, comparisons: list[CellComparison]) -> tuple[list[Op
                     }
                 lines.append(Line(item.runs_per_month, seconds, usd, e.method))
             name = f"{first.provider} {first.instance_type}" + (" (spot)" if spot else "")
-            options.append(Option(name, "rent", first.accelerator, tuple(lines)))
+            hourly = (
+                (first.usd_per_hour * offers[0].spot_usd / offers[0].on_demand_usd)
+                if spot
+                else first.usd_per_hour
+            )
+            options.append(Option(name, "rent", first.accelerator, tuple(lines), None, hourly))
     return options, unpriced
 
 
@@ -209,7 +215,7 @@ def decide(plan: Plan, owns: list[Option], rents: list[Option], unpriced: int = 
         saving = cheapest.monthly_usd() - best_own.running_usd()
         payback = best_own.machines() * best_own.machine.price_usd / saving if saving > 0 else None
         scale_even = break_even_scale(best_own, cheapest)
-    sentence = _sentence(winner, best_own, cheapest, payback, scale_even, flips)
+    sentence = _sentence(winner, best_own, cheapest, payback, scale_even, flips, on_demand)
     return Decision(
         plan,
         (*owns, *rents),
@@ -225,7 +231,10 @@ def decide(plan: Plan, owns: list[Option], rents: list[Option], unpriced: int = 
     )
 
 
-def _sentence(winner, best_own, cheapest, payback, scale_even, flips) -> str:
+MEASURING_HOURS = 1 / 6  # a quick suite on a rented GPU, set-up included: about 10 minutes
+
+
+def _sentence(winner, best_own, cheapest, payback, scale_even, flips, rentals) -> str:
     if winner.kind == "own":
         other = (
             f"{money(cheapest.monthly_usd())}/month renting the cheapest ({cheapest.name})"
@@ -253,4 +262,9 @@ def _sentence(winner, best_own, cheapest, payback, scale_even, flips) -> str:
     if estimated:
         target = next((o for o in estimated if o.kind == "own"), estimated[0])
         text += f"; measuring the plan on a rented {target.accelerator} would settle it"
+        same = [r for r in rentals if r.accelerator == target.accelerator and r.usd_per_hour]
+        if same:
+            offer = min(same, key=lambda r: r.usd_per_hour)
+            cost = money(offer.usd_per_hour * MEASURING_HOURS)
+            text += f" (`aipcbench run` there: about {cost} on {offer.name})"
     return text + "."

@@ -225,4 +225,9 @@ def load_profile(path: Path | None, overrides: dict[str, Any], catalog: Catalog)
     values = read_toml(path) if path is not None else {}
     given = {k: v for k, v in overrides.items() if v is not None}
     values.update(given)
-    return build_profile(values, catalog, str(path) if path else "machine flags", FLAGS, set(given))
+    profile = build_profile(values, catalog, str(path) if path else "machine flags", FLAGS, set(given))
+    if path is not None and values.get("price_usd") is None and not values.get("preset"):
+        raise DataError(
+            f"{path}: key 'price_usd' missing: a machine you own or consider needs a price or a preset"
+        )
+    return profile

@@ -26,16 +26,23 @@ def warn(message: str) -> None:
     print(f"aipcbench: warning: {safe_text(message)}", file=sys.stderr)
 
 
+def load_results(paths: tuple[Path, ...]) -> list[ResultsDocument]:
+    """Every usable results file named (or under results/); a line for each file or record
+    skipped; a one-line error when none is left."""
+    documents, warnings = load_many(discover(list(paths)))
+    for warning in warnings:
+        warn(warning)
+    if not documents:
+        where = ", ".join(map(str, paths)) or "results/"
+        raise UserInputError(f"no usable results files in {where} (run `aipcbench run` first)")
+    return documents
+
+
 def priced(pricing: PricingConfig) -> tuple[list[ResultsDocument], Advice]:
     """Results (warning on bad files and records), catalog, candidates and plan, decided."""
     catalog = load_catalog(pricing.catalog_files)
     candidates(pricing, catalog)  # every profile checked before any results file is read
-    documents, warnings = load_many(discover(list(pricing.results)))
-    for warning in warnings:
-        warn(warning)
-    if not documents:
-        where = ", ".join(map(str, pricing.results)) or "results/"
-        raise UserInputError(f"no usable results files in {where} (run `aipcbench run` first)")
+    documents = load_results(pricing.results)
     advice = advise(documents, catalog, pricing)
     for note in advice.notes:
         warn(note)

@@ -7,6 +7,8 @@ from aipcbench.report.formatters import safe_text, text_table
 
 
 def option_rows(decision: Decision) -> list[dict]:
+    """Every option's month, and its total over the horizon (the first candidate's lifetime)."""
+    months = horizon_months(decision)
     rows = []
     for option in decision.options:
         machines = option.machines() if option.kind == "own" else None
@@ -21,10 +23,16 @@ def option_rows(decision: Decision) -> list[dict]:
                 "busy_hours_per_month": option.busy_hours(),
                 "hours_available_per_month": option.available_hours(),
                 "machines_needed": machines,
+                "tco_usd": option.tco_usd(months) if option.kind == "own" else option.monthly_usd() * months,
                 "evidence": "estimated" if option.estimated else "measured",
             }
         )
     return rows
+
+
+def horizon_months(decision: Decision) -> float:
+    own = decision.best_own
+    return 12.0 * own.machine.lifetime_years if own is not None and own.machine else 36.0
 
 
 def text(decision: Decision, rentals_shown: int = 8) -> str:
@@ -37,18 +45,31 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
         lines.append(
             safe_text(f"break-even: owning the {decision.best_own.name} and renting cost the same at {at}")
         )
-    table = [("option", "kind", "per month (range)", "busy h/month", "machines", "run times")]
+    months = horizon_months(decision)
+    table = [
+        (
+            "option",
+            "kind",
+            "per month (range)",
+            f"TCO {months:.0f} months",
+            "busy h/month",
+            "machines",
+            "run times",
+        )
+    ]
     shown = [o for o in decision.options if o.kind == "own"]
     shown += [o for o in decision.options if o.kind == "rent"][:rentals_shown]
     for option in shown:
         low, high = option.monthly_usd(1.0, "low"), option.monthly_usd(1.0, "high")
         spread = f" ({money(low)}-{money(high)})" if abs(high - low) > 0.005 else ""
         machines = str(option.machines()) if option.kind == "own" else "-"
+        tco = option.tco_usd(months) if option.kind == "own" else option.monthly_usd() * months
         table.append(
             (
                 option.name,
                 option.kind,
                 money(option.monthly_usd()) + spread,
+                money(tco),
                 f"{option.busy_hours():,.1f}",
                 machines,
                 "estimated" if option.estimated else "measured",

@@ -16,19 +16,8 @@ from aipcbench.config import EstimateConfig
 from aipcbench.cost.estimate import Target
 from aipcbench.cost.evidence import estimate_on, measured_cells, observations
 from aipcbench.errors import UserInputError
-from aipcbench.report.commands import warn
+from aipcbench.report.commands import load_results
 from aipcbench.report.formatters import as_csv, duration, percent, safe_text, text_table
-from aipcbench.results.store import discover, load_many
-
-
-def _documents(config: EstimateConfig):
-    documents, warnings = load_many(discover(list(config.results)))
-    for warning in warnings:
-        warn(warning)
-    if not documents:
-        where = ", ".join(map(str, config.results)) or "results/"
-        raise UserInputError(f"no usable results files in {where} (run `aipcbench run` first)")
-    return documents
 
 
 def _span(central, low, high) -> str:
@@ -95,7 +84,7 @@ def estimate_rows(documents, catalog, targets: tuple[str, ...]) -> list[dict]:
 
 def estimate_command(config: EstimateConfig) -> int:
     catalog = load_catalog(config.catalog_files)
-    documents = _documents(config)
+    documents = load_results(config.results)
     if config.check:
         rows = check_rows(documents, catalog)
         if config.format == "csv":
