@@ -203,3 +203,30 @@ def test_results_without_op_counts_are_not_estimated_and_say_why():
     (comparison,) = compare([local], catalog, build_profile({"price_usd": 1000}, catalog))
     reasons = {o.evidence.basis for o in comparison.offers if o.evidence.method == "not-estimated"}
     assert any("no op and byte counts" in r for r in reasons)
+
+
+def test_a_candidate_on_another_accelerator_is_priced_from_the_ladder_to_the_cent():
+    """A 2,190 USD box with an RTX 4090 (500 W), considered from a CPU's results: its time per
+    run is the RTX 4090's estimate from the CPU cell's counts, never the CPU's 6,000 s."""
+    catalog = load_catalog()
+    local = _doc("laptop", "Some CPU", "cpu", 6000.0, "1", energy=3.6e6)
+    machine = build_profile(
+        {
+            "price_usd": 2190,
+            "lifetime_years": 1,
+            "hours_per_day": 6,
+            "electricity_usd_per_kwh": 0.2,
+            "accelerator": "RTX4090",
+            "power_w": 500,
+        },
+        catalog,
+    )
+    (comparison,) = compare([local], catalog, machine, local_host="laptop")
+    # RTX 4090 bf16: 1e12 FLOP / (165.2e12 x 0.40) per step = 15.13 ms, compute-bound; x 7,812.5 steps
+    step = 1e12 / (catalog.spec("RTX4090").bf16_tflops * 1e12 * 0.40)
+    seconds = step * 500_000 / 64
+    assert comparison.seconds_per_run == pytest.approx(seconds) and comparison.local_method == "estimate"
+    # hardware 2190 / (365 x 6) = $1.00/h x seconds; electricity 500 W x seconds x $0.20/kWh
+    assert cents(comparison.local.hardware_usd) == cents(seconds / 3600)
+    assert cents(comparison.local.electricity_usd * 100) == cents(500 * seconds / 3.6e6 * 0.2 * 100)
+    assert any("electricity = rated power x that time (estimated)" in note for note in comparison.notes)
