@@ -319,41 +319,10 @@ def _alive(pids: set[int]) -> set[int]:
 
 
 def _start_hanging_run(tmp_path, **env):
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)]), **env}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aipcbench",
-            "run",
-            "--devices",
-            "cpu",
-            "--plugin",
-            "fault_workloads",
-            "--workloads",
-            "null,fault-hang",
-            "--timeout",
-            "120",
-            "--no-report",
-            "--results-dir",
-            str(tmp_path),
-            *FAST,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-        preexec_fn=default_sigint,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        files = list(tmp_path.glob("run-*.json"))
-        if files and json.loads(files[0].read_text() or "{}").get("records"):
-            time.sleep(0.5)  # the hanging cell is running now
-            return process, files[0]
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail("no cell finished")
+    from tests.test_reliability import _start, _wait_for_first_record
+
+    process = _start(tmp_path, "--workloads", "null,fault-hang", "--timeout", "120", env=env)
+    return process, _wait_for_first_record(tmp_path, process)
 
 
 @pytest.mark.parametrize("launcher", ["forkserver", "subprocess"])

@@ -16,13 +16,15 @@ from aipcbench import results
 from aipcbench.catalog import parse_catalog
 from aipcbench.errors import DataError, ResultsFileError
 from aipcbench.results.atomic import write_text_atomic
-from tests.conftest import default_sigint
+from tests.conftest import REPO, default_sigint
 from workloads import datasets
 
 FAST = ["--warmup", "1", "--min-steps", "2", "--min-time", "0.01", "--max-time", "1", "--no-report"]
 
 
-def _start(tmp_path, *extra):
+def _start(tmp_path, *extra, env=None):
+    """``aipcbench run`` with the fault workloads, as a separate process (``env``: extra
+    environment variables)."""
     cmd = [
         sys.executable,
         "-m",
@@ -37,8 +39,18 @@ def _start(tmp_path, *extra):
         *FAST,
         *extra,
     ]
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)]),
+        **(env or {}),
+    }
     return subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
+        env=environment,
     )
 
 
