@@ -85,10 +85,6 @@ class MeasuredCell:
         return run.items_per_run / facts.items_per_step if facts else None
 
 
-def _device_kind(document: ResultsDocument, device_id: str) -> str:
-    return device_id.split(":")[0]
-
-
 def measured_cells(documents: list[ResultsDocument], catalog: Catalog) -> list[MeasuredCell]:
     """Every record with a time per run, except the null workload (it prices the harness)."""
     out = []
@@ -105,7 +101,7 @@ def measured_cells(documents: list[ResultsDocument], catalog: Catalog) -> list[M
                 target = Target.from_facts(
                     f"{document.host} {record.device}",
                     name or record.device,
-                    _device_kind(document, record.device),
+                    record.device.split(":")[0],
                     facts,
                 )
             else:
