@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -332,13 +333,14 @@ def test_killing_the_parent_leaves_no_process_and_no_folder(tmp_path, launcher, 
     process, path = _start_hanging_run(tmp_path, **env)
     family = _tree(process.pid)
     assert family, "the cell should be running"
-    folders = {p for p in os.listdir("/tmp") if p.startswith(f"aipcbench-run-{process.pid}-")}
+    temp = tempfile.gettempdir()  # where the run's folders are (it inherits TMPDIR)
+    folders = {p for p in os.listdir(temp) if p.startswith(f"aipcbench-run-{process.pid}-")}
     assert folders
     process.send_signal(signum)
     process.wait(timeout=30)
     time.sleep(2.0)
     assert _alive(family) == set(), "processes outlived the parent"
-    assert not any(os.path.exists(f"/tmp/{folder}") for folder in folders)
+    assert not any(os.path.exists(os.path.join(temp, folder)) for folder in folders)
     if signum == signal.SIGHUP:  # a closed terminal: handled like SIGTERM
         assert process.returncode == 130
         assert results.load(path).ended_by == "SIGHUP"
