@@ -132,13 +132,14 @@ def _special(tmp_path, kind):
 
 
 @pytest.mark.parametrize("kind", ["FIFO", "/dev/zero", "huge", "directory"])
-@pytest.mark.parametrize("where", ["results", "--catalog", "--machine"])
+@pytest.mark.parametrize("where", ["results", "--catalog", "--machine", "--plan"])
 def test_unreadable_inputs_are_refused_at_once(tmp_path, kind, where):
     path = str(_special(tmp_path, kind))
     argv = {
         "results": [path],
         "--catalog": [str(GOOD), "--catalog", path],
         "--machine": [str(GOOD), "--machine", path],
+        "--plan": [str(DATA / "results-v3.json"), "--plan", path],
     }
     proc = subprocess.run(
         [sys.executable, "-m", "aipcbench", "cost", *argv[where]],
