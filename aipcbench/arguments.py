@@ -218,6 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     estimate.add_argument("--format", choices=("table", "csv"), default="table")
 
+    fit = commands.add_parser("fit", help="does a language model fit: memory per dtype and batch, per device")
+    fit.add_argument("model", help="a model configuration from the catalog (e.g. llama3.1-8b)")
+    fit.add_argument("--dtype", default="bf16,int4", help="comma-separated: fp32, bf16, fp16, int8, int4")
+    fit.add_argument("--batch", default="1,8", help="comma-separated batch sizes")
+    fit.add_argument(
+        "--context", type=_whole(1, 10_000_000), default=4096, help="tokens of context per sequence"
+    )
+    fit.add_argument(
+        "--catalog", action="append", default=[], type=Path, metavar="FILE", help="catalog CSV adding rows"
+    )
+
     report = commands.add_parser("report", help="one self-contained HTML page from results")
     _add_results_and_machine(report)
     report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")

@@ -164,6 +164,21 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from aipcbench.config import split_list
+    from aipcbench.report.fit_views import fit_command
+
+    try:
+        batches = tuple(int(b) for b in split_list("--batch", args.batch))
+    except ValueError:
+        raise UserInputError(f"--batch: expected whole numbers like 1,8, got '{args.batch}'") from None
+    if any(not 1 <= b <= 100_000 for b in batches):
+        raise UserInputError(f"--batch: each batch must be between 1 and 100000, got {args.batch}")
+    return fit_command(
+        args.model, split_list("--dtype", args.dtype), batches, args.context, tuple(args.catalog)
+    )
+
+
 COMMANDS = {
     "run": _cmd_run,
     "devices": _cmd_devices,
@@ -171,6 +186,7 @@ COMMANDS = {
     "cost": _cmd_cost,
     "report": _cmd_report,
     "estimate": _cmd_estimate,
+    "fit": _cmd_fit,
 }
 
 

@@ -18,6 +18,7 @@ from aipcbench.catalog.rows import (
     ElectricityRow,
     EstimatorRow,
     HardwarePreset,
+    ModelConfig,
 )
 from aipcbench.errors import DataError
 from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
@@ -32,6 +33,7 @@ class Catalog:
     device_specs: tuple[DeviceSpec, ...]
     electricity: tuple[ElectricityRow, ...]
     estimator: tuple[EstimatorRow, ...]
+    model_configs: tuple[ModelConfig, ...]
     default_region: str
     files: tuple[str, ...]
 
@@ -98,6 +100,7 @@ def load_catalog(overrides: list[Path] | tuple[Path, ...] = ()) -> Catalog:
         device_specs=tuple(tables["device_specs"].values()),
         electricity=tuple(tables["electricity"].values()),
         estimator=tuple(tables["estimator"].values()),
+        model_configs=tuple(tables["model_configs"].values()),
         default_region=options.get("default_region", "United States"),
         files=tuple(files),
     )

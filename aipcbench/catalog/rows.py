@@ -127,6 +127,26 @@ class EstimatorRow:
             raise ValueError("field 'high': an efficiency is a fraction of a peak, at most 1")
 
 
+@dataclass(frozen=True)
+class ModelConfig:
+    """The shape of a causal language model: what its memory needs follow from."""
+
+    key: str
+    name: str
+    parameters: float
+    layers: float
+    hidden: float
+    heads: float
+    kv_heads: float
+    head_dim: float
+    intermediate: float
+    vocab: float
+    max_context: float
+    notes: str = ""
+    source: str = ""
+    as_of: str = ""
+
+
 ESTIMATOR_QUANTITIES = ("compute_efficiency", "memory_efficiency", "per_op_overhead_s")
 
 # catalog name -> (row class, key fields, fields that must be numbers, allowed units/currencies)
@@ -161,6 +181,24 @@ SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
         },
     ),
     "electricity": (ElectricityRow, ("region", "metric", "sector"), {"value": True}),
+    "model_configs": (
+        ModelConfig,
+        ("key",),
+        {
+            name: True
+            for name in (
+                "parameters",
+                "layers",
+                "hidden",
+                "heads",
+                "kv_heads",
+                "head_dim",
+                "intermediate",
+                "vocab",
+                "max_context",
+            )
+        },
+    ),
     "estimator": (
         EstimatorRow,
         ("device_class", "quantity", "dtype"),

@@ -1,0 +1,37 @@
+"""``aipcbench fit``: the memory a language model needs, and where it fits, as text."""
+
+from __future__ import annotations
+
+from aipcbench.catalog import load_catalog
+from aipcbench.cost.fit import GIB, WEIGHT_BYTES, fit_table, memory_need
+from aipcbench.errors import UserInputError
+from aipcbench.report.formatters import safe_text
+
+
+def fit_command(
+    key: str, dtypes: tuple[str, ...], batches: tuple[int, ...], context: int, catalog_files
+) -> int:
+    catalog = load_catalog(catalog_files)
+    model = next((m for m in catalog.model_configs if m.key == key), None)
+    if model is None:
+        valid = ", ".join(m.key for m in catalog.model_configs)
+        raise UserInputError(f"fit: unknown model '{key}' (known: {valid})")
+    unknown = [d for d in dtypes if d not in WEIGHT_BYTES]
+    if unknown:
+        raise UserInputError(f"--dtype: unknown dtype '{unknown[0]}' (valid: {', '.join(WEIGHT_BYTES)})")
+    print(safe_text(f"{model.name}: {model.parameters / 1e9:.2f} B parameters ({model.source})"))
+    for dtype in dtypes:
+        for batch in batches:
+            need = memory_need(model, dtype, batch, context)
+            parts = (
+                f"weights {need.weights_bytes / GIB:.1f} + KV cache {need.kv_cache_bytes / GIB:.1f} + "
+                f"activations {need.activations_bytes / GIB:.1f} + overhead {need.overhead_bytes / GIB:.1f}"
+            )
+            print(
+                f"\n{dtype}, batch {batch}, context {context:,}: {need.total_bytes / GIB:.1f} GiB ({parts})"
+            )
+            rows = fit_table(catalog, model, dtype, batch, context)
+            fits = [r.device for r in rows if r.fits]
+            print(safe_text(f"  fits: {', '.join(fits) or 'nothing in the catalog'}"))
+            print(safe_text(f"  does not fit: {', '.join(r.device for r in rows if not r.fits) or '-'}"))
+    return 0

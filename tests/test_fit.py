@@ -1,0 +1,57 @@
+"""Does it fit: the memory formula against hand-computed cases (a Llama-3.1-8B shape)."""
+
+import pytest
+
+from aipcbench.catalog import load_catalog
+from aipcbench.cost.fit import GIB, fit_table, memory_need
+
+LLAMA_8B = next(m for m in load_catalog().model_configs if m.key == "llama3.1-8b")
+
+
+def test_the_8b_shape_adds_up_to_its_parameter_count():
+    m = LLAMA_8B
+    per_layer = (
+        2 * m.hidden * m.hidden + 2 * m.hidden * m.kv_heads * m.head_dim + 3 * m.hidden * m.intermediate
+    )
+    per_layer += 2 * m.hidden  # two RMS norms
+    assert m.layers * per_layer + 2 * m.vocab * m.hidden + m.hidden == m.parameters  # untied embeddings
+
+
+@pytest.mark.parametrize(
+    "dtype, batch, weights, kv",
+    [
+        # weights: 8,030,261,248 x 2 bytes; KV: 2 x 32 layers x batch x 4,096 x 8 heads x 128 x 2 bytes
+        ("bf16", 1, 16_060_522_496, 536_870_912),
+        ("bf16", 8, 16_060_522_496, 4_294_967_296),
+        # int4: 0.5 byte a weight + a 2-byte scale per group of 128; the KV cache stays 16-bit
+        ("int4", 1, 8_030_261_248 * (0.5 + 2 / 128), 536_870_912),
+        ("int4", 8, 8_030_261_248 * (0.5 + 2 / 128), 4_294_967_296),
+    ],
+)
+def test_memory_need_by_hand(dtype, batch, weights, kv):
+    need = memory_need(LLAMA_8B, dtype, batch, 4096)
+    assert need.weights_bytes == pytest.approx(weights) and need.kv_cache_bytes == kv
+    # one layer's prefill activations: batch x 4,096 x (4 x 4,096 + 14,336) x 2 bytes
+    assert need.activations_bytes == batch * 4096 * (4 * 4096 + 14336) * 2
+    assert need.total_bytes == pytest.approx(weights + kv + need.activations_bytes + 0.5 * GIB)
+
+
+def test_which_cards_hold_it():
+    catalog = load_catalog()
+    rows = {r.device.split(" ")[0]: r.fits for r in fit_table(catalog, LLAMA_8B, "int4", 1, 4096)}
+    assert rows["RTX4090"] and rows["T4"]  # 5.1 GiB
+    rows = {r.device.split(" ")[0]: r.fits for r in fit_table(catalog, LLAMA_8B, "bf16", 1, 4096)}
+    assert rows["RTX4090"] and not rows["T4"]  # 16.2 GiB: a 24 GB card yes, a 16 GB card no
+    rows = {r.device.split(" ")[0]: r.fits for r in fit_table(catalog, LLAMA_8B, "bf16", 8, 16384)}
+    assert not rows["RTX4090"] and rows["H100-SXM"]  # 16 GiB of KV cache on top: no longer on a 24 GB card
+
+
+def test_fit_command_names_bad_input(cli):
+    code, out, err = cli("fit", "llama3.1-8b", "--dtype", "int4", "--batch", "1")
+    assert code == 0 and "int4, batch 1, context 4,096: 5.1 GiB" in out
+    code, _, err = cli("fit", "llama-99b")
+    assert code == 2 and "unknown model 'llama-99b'" in err
+    code, _, err = cli("fit", "llama3.1-8b", "--dtype", "int3")
+    assert code == 2 and "--dtype: unknown dtype 'int3'" in err
+    code, _, err = cli("fit", "llama3.1-8b", "--batch", "0")
+    assert code == 2 and "--batch" in err
