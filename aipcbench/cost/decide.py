@@ -189,7 +189,14 @@ def break_even_scale(own: Option, rent: Option) -> float | None:
 
 
 def money(value: float) -> str:
-    return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
+    if value >= 100:
+        return f"${value:,.0f}"
+    return f"${value:,.2f}" if value >= 0.01 or value <= 0 else "< $0.01"
+
+
+def the(name: str) -> str:
+    """ "the RTX 4090 workstation", but "this machine" as it is."""
+    return name if name.startswith("this ") else f"the {name}"
 
 
 def decide(plan: Plan, owns: list[Option], rents: list[Option], unpriced: int = 0) -> Decision | None:
@@ -241,7 +248,7 @@ def _sentence(winner, best_own, cheapest, payback, scale_even, flips, rentals) -
             if cheapest
             else "no priced rental"
         )
-        text = f"Buy the {winner.name}: {money(winner.monthly_usd())}/month vs {other}"
+        text = f"Buy {the(winner.name)}: {money(winner.monthly_usd())}/month vs {other}"
         if winner.machines() > 1:
             text += f" ({winner.machines()} machines: one cannot do the plan in its hours of use)"
         if payback is not None:
@@ -249,7 +256,7 @@ def _sentence(winner, best_own, cheapest, payback, scale_even, flips, rentals) -
     else:
         text = f"Rent {winner.name}: {money(winner.monthly_usd())}/month"
         if best_own is not None:
-            text += f" vs {money(best_own.monthly_usd())}/month owning the {best_own.name}"
+            text += f" vs {money(best_own.monthly_usd())}/month owning {the(best_own.name)}"
             if best_own.machines() > 1:
                 text += f" ({best_own.machines()} of them to fit the plan)"
     if not flips:

@@ -11,8 +11,6 @@ from pathlib import Path
 from aipcbench.catalog import Catalog, load_catalog
 from aipcbench.config import CostConfig, PricingConfig, ReportConfig, RunConfig
 from aipcbench.cost.advise import Advice, advise, candidates
-from aipcbench.cost.compare import compare
-from aipcbench.cost.machine import MachineProfile
 from aipcbench.errors import StorageError, UserInputError
 from aipcbench.files import check_output_path
 from aipcbench.report import cost_views, decision_views
@@ -119,16 +117,20 @@ def report_for_run(
     results_path: Path,
     config: RunConfig,
     catalog: Catalog,
-    machine: MachineProfile,
     say: Callable[[str], None],
 ) -> Path:
-    """The report of a finished run, priced with the reference results shipped beside it,
-    written to the run's report folder."""
+    """The report of a finished run, priced with the reference results shipped beside it and
+    decided like ``report`` (the run's --machine, the default plan), in the run's report folder."""
     references, warnings = load_many(sorted((config.results_dir / "reference").glob("*.json")))
     for warning in warnings:
         say(f"warning: {safe_text(warning)}")
     documents = [*references, load(results_path)]
-    comparisons = compare(documents, catalog, machine, documents[-1].host)
+    pricing = PricingConfig(
+        catalog_files=config.catalog_files,
+        machine_file=config.machine_file,
+        machine_values={"country": config.country} if config.country else {},
+    )
+    advice = advise(documents, catalog, pricing)
     name = results_path.name.replace("run-", "report-").replace(".json", ".html")
     out = check_output_path(config.report_dir / name, "--report-dir")
-    return render(documents, comparisons, machine, out)
+    return render(documents, advice.comparisons, advice.machine, out, advice.decision)

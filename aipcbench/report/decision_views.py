@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aipcbench.cost.decide import Decision, money
+from aipcbench.cost.decide import Decision, money, the
 from aipcbench.report.formatters import safe_text, text_table
 
 
@@ -43,7 +43,7 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
     if scale is not None:
         at = f"{scale:,.0f} times the plan" if scale >= 10 else f"{scale:.0%} of the plan"
         lines.append(
-            safe_text(f"break-even: owning the {decision.best_own.name} and renting cost the same at {at}")
+            safe_text(f"break-even: owning {the(decision.best_own.name)} and renting cost the same at {at}")
         )
     months = horizon_months(decision)
     table = [

@@ -105,7 +105,7 @@ def run_command(config: RunConfig, argv: list[str]) -> int:
     config = resolve(config, inventory)
     catalog = load_catalog(config.catalog_files)
     grid = carbon(catalog, config.country)
-    machine = load_profile(config.machine_file, {"country": config.country}, catalog)
+    load_profile(config.machine_file, {"country": config.country}, catalog)  # checked before any cell
     import workloads
 
     cells = plan_cells(config, {name: spec.sizes for name, spec in workloads.REGISTRY.items()})
@@ -145,7 +145,7 @@ def run_command(config: RunConfig, argv: list[str]) -> int:
     if config.report_dir is not None:
         from aipcbench.report.commands import report_for_run
 
-        print(f"report: {report_for_run(writer.path, config, catalog, machine, say)}")
+        print(f"report: {report_for_run(writer.path, config, catalog, say)}")
     return exit_code_for(records)
 
 
