@@ -123,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="time workloads on every device, write a results file")
     run.add_argument("--devices", help="comma-separated device ids (default: all detected)")
     run.add_argument("--workloads", help="comma-separated names, NAME:SIZE for one size")
-    run.add_argument("--dtype", default="fp32", help="comma-separated: fp32, bf16, fp16")
+    run.add_argument(
+        "--dtype", default="fp32", help="comma-separated: fp32, bf16, fp16, int8, int4 (weights quantized)"
+    )
     speed = run.add_mutually_exclusive_group()
     speed.add_argument("--quick", action="store_true", help="short timing windows (default)")
     speed.add_argument("--full", action="store_true", help="long timing windows, full sizes")
@@ -144,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=DECODE_MODES,
         default="lean",
         help="text generation loop: aipcbench's lean greedy loop or transformers.generate",
+    )
+    run.add_argument(
+        "--model",
+        default="llama3.2-1b",
+        help="causal-lm: a catalog model (aipcbench fit --list) or a Hugging Face model directory",
+    )
+    run.add_argument("--prompt-tokens", type=_whole(1, 32_768), help="text generation: prompt length")
+    run.add_argument(
+        "--new-tokens", type=_whole(2, 32_768), help="text generation: tokens generated per step"
     )
     run.add_argument(
         "--keep-denormals",

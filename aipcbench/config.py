@@ -45,6 +45,9 @@ class WorkloadOptions:
 
     channels_last: bool = False  # NHWC activations for convolutional nets
     decode: str = "lean"  # text generation: aipcbench's greedy loop, or transformers.generate
+    model: str = "llama3.2-1b"  # causal-lm: a catalog model key or a Hugging Face model directory
+    prompt_tokens: int | None = None  # text generation: None = the workload's default
+    new_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if self.decode not in DECODE_MODES:

@@ -13,6 +13,7 @@ import pytest
 from workloads import gpt2_generate
 from workloads.base import PrepareContext, WorkloadOptions
 from workloads.precision import TORCH_DTYPES
+from workloads.textgen import greedy_decode
 
 ROUNDS = 5
 
@@ -52,15 +53,15 @@ def test_matvec_layout(dtype, record_property):
     import torch
 
     ids = torch.randint(0, 50257, (1, gpt2_generate.PROMPT_TOKENS))
-    native = gpt2_generate.random_model(torch.device("cpu"), 0).to(TORCH_DTYPES[dtype]).eval()
+    native = gpt2_generate.random_gpt2(torch.device("cpu"), 0).to(TORCH_DTYPES[dtype]).eval()
     models = {"native": native, "linear": gpt2_generate.matvec_layout(copy.deepcopy(native))}
     rates: dict[str, list[float]] = {"native": [], "linear": []}
     for model in models.values():
-        gpt2_generate.greedy_decode(model, ids, 8)
+        greedy_decode(model, ids, 8)
     for round_ in range(2 * ROUNDS):
         for name in sorted(models, reverse=bool(round_ % 2)):
             begin = time.perf_counter()
-            gpt2_generate.greedy_decode(models[name], ids, 33)
+            greedy_decode(models[name], ids, 33)
             rates[name].append(32 / (time.perf_counter() - begin))
     ratio = statistics.median(a / b for a, b in zip(rates["linear"], rates["native"]))
     record_property("linear_over_native", ratio)

@@ -68,3 +68,29 @@ def tiny_gpt2(directory: Path) -> Path:
     folder = directory / "gpt2"
     GPT2LMHeadModel(config).save_pretrained(folder)
     return folder
+
+
+def tiny_llama(directory: Path, std: float = 0.02) -> Path:
+    """A 2-layer Llama saved with save_pretrained (safetensors), weights normal(0, ``std``).
+    Widths are multiples of 128 so every projection can be int4-packed."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=512,
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+    )
+    model = LlamaForCausalLM(config)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dim() > 1:
+                parameter.normal_(0.0, std)
+    folder = directory / "tiny-llama"
+    model.save_pretrained(folder)
+    return folder

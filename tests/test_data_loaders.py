@@ -11,7 +11,7 @@ from aipcbench.errors import DataError
 from tests import datafiles
 from workloads import cnn_mnist, datasets, gpt2_generate, packed_linear, vgg16_cifar10
 from workloads.base import PrepareContext, WorkloadOptions
-from workloads.textgen import find_weights
+from workloads.textgen import find_weights, greedy_decode
 
 
 @pytest.fixture(autouse=True)
@@ -134,7 +134,7 @@ def test_gpt2_weights_from_a_save_pretrained_directory(tmp_path):
 
 
 def test_gpt2_without_weights_is_random_init_of_the_real_shape(tmp_path):
-    model = gpt2_generate.random_model(__import__("torch").device("cpu"), 0)
+    model = gpt2_generate.random_gpt2(__import__("torch").device("cpu"), 0)
     assert sum(p.numel() for p in model.parameters()) == 124_439_808
     assert find_weights(None, "gpt2", "AIPCBENCH_GPT2_DIR", gpt2_generate.HUB_REPOS) is None
 
@@ -162,7 +162,7 @@ def test_lean_decode_gives_the_same_tokens_as_generate(tmp_path):
             do_sample=False,
             pad_token_id=50256,
         )
-    assert torch.equal(gpt2_generate.greedy_decode(model, ids, 20), reference)
+    assert torch.equal(greedy_decode(model, ids, 20), reference)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
@@ -184,11 +184,11 @@ def test_matvec_layout_keeps_the_weights_and_the_tokens(tmp_path, dtype):
         reference = model.generate(
             ids, attention_mask=torch.ones_like(ids), max_new_tokens=16, min_new_tokens=16, do_sample=False
         )
-    assert torch.equal(gpt2_generate.greedy_decode(relaid, ids, 16), reference)
+    assert torch.equal(greedy_decode(relaid, ids, 16), reference)
     assert sum(p.numel() for p in relaid.parameters()) == sum(p.numel() for p in model.parameters())
     if dtype == "bfloat16" and packed_linear.available():  # what prepare does for CPU bf16
         assert packed_linear.pack_linears(relaid) == 2 * 4 + 1  # 2 layers x 4 projections + head
-        assert torch.equal(gpt2_generate.greedy_decode(relaid, ids, 16), reference)
+        assert torch.equal(greedy_decode(relaid, ids, 16), reference)
 
 
 def test_packed_bf16_gpt2_counts_the_same_flops_as_fp32(tmp_path):

@@ -100,3 +100,6 @@ class WorkloadSpec:
     prepare: Callable[[PrepareContext], PreparedWorkload]
     trainable: bool = False
     preload: tuple[str, ...] = ()
+    # The dtypes it has a path for (int8/int4 quantize weights: inference workloads only); other
+    # cells are skipped with the reason, never crash.
+    dtypes: tuple[str, ...] = ("fp32", "bf16", "fp16")

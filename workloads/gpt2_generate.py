@@ -26,17 +26,15 @@ import torch
 
 from aipcbench.errors import DataError
 from workloads import packed_linear
-from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
-from workloads.inputs import seeded_generator
+from workloads.base import DTYPES, PrepareContext, PreparedWorkload, WorkloadSpec
+from workloads.generation import LoadedModel, generation_workload
+from workloads.lm_models import random_model
 from workloads.precision import TORCH_DTYPES
-from workloads.textgen import DECODERS, TokenClock, find_weights, greedy_decode, weight_stream
+from workloads.quantize import QUANTIZED_DTYPES
+from workloads.textgen import find_weights
 
 PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS = 32, 128, 32, 1_000
 HUB_REPOS = ("models--gpt2", "models--openai-community--gpt2")
-PROMPT_TEXT = (
-    "The cheapest way to train a model depends on how often you train it. A founder "
-    "who buys a workstation pays once and then only for electricity, while renting "
-)
 
 
 def load_model(directory: Path):
@@ -82,43 +80,6 @@ def load_model(directory: Path):
     raise DataError(f"{directory}: config.json but no model.safetensors or pytorch_model.bin")
 
 
-def random_model(device: torch.device, seed: int):
-    """GPT-2 124M with GPT-2's initialisation scheme (normal(0, 0.02) weights, zero biases,
-    unit layer norms), built on the meta device and filled in place: about twice as fast as
-    letting ``transformers`` initialise module by module."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    with torch.device("meta"):
-        model = GPT2LMHeadModel(GPT2Config())
-    model = model.to_empty(device=device)
-    generator = torch.Generator(device=device).manual_seed(seed)
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if name.endswith("bias"):
-                parameter.zero_()
-            elif ".ln_" in name:
-                parameter.fill_(1.0)
-            else:
-                parameter.normal_(0.0, 0.02, generator=generator)
-    model.tie_weights()  # the output projection shares the token embedding
-    return model
-
-
-def prompt_ids(directory: Path | None, batch: int, seed: int) -> tuple[torch.Tensor, str]:
-    """The prompt as token ids: tokenised text when a tokenizer is present, else fixed ids."""
-    if directory is not None and any((directory / f).is_file() for f in ("tokenizer.json", "vocab.json")):
-        from transformers import AutoTokenizer
-
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
-        except Exception as exc:
-            raise DataError(f"{directory}: tokenizer files unreadable: {exc}") from None
-        ids = tokenizer(PROMPT_TEXT * 4)["input_ids"][:PROMPT_TOKENS]
-        return torch.tensor([ids] * batch), "tokenised English prompt"
-    ids = torch.randint(0, 50257, (1, PROMPT_TOKENS), generator=seeded_generator(seed))
-    return ids.repeat(batch, 1), "fixed random token ids (no tokenizer files found)"
-
-
 def matvec_layout(model):
     """Store every ``Conv1D`` weight as an ``nn.Linear`` (out, in) instead of GPT-2's (in, out).
 
@@ -142,16 +103,23 @@ def matvec_layout(model):
     return model
 
 
+def random_gpt2(device: torch.device, seed: int):
+    """GPT-2 124M with GPT-2's initialisation, in fp32 (``workloads.lm_models.random_model``)."""
+    from transformers import GPT2Config
+
+    return random_model(GPT2Config(), device, seed, torch.float32)
+
+
 def prepare(ctx: PrepareContext) -> PreparedWorkload:
     device = torch.device(ctx.device_id)
     batch = 1 if ctx.size == "batch1" else (8 if ctx.device_type == "cpu" else 64)
-    new_tokens = QUICK_NEW_TOKENS if ctx.quick else NEW_TOKENS
+    new_tokens = ctx.options.new_tokens or (QUICK_NEW_TOKENS if ctx.quick else NEW_TOKENS)
     directory = find_weights(ctx.data_dir, "gpt2", "AIPCBENCH_GPT2_DIR", HUB_REPOS)
     if directory is not None:
         model = load_model(directory)
         weights, weights_note = "pretrained", f"GPT-2 weights from {directory}"
     else:
-        model = random_model(device, ctx.seed)
+        model = random_gpt2(device, ctx.seed)
         weights, weights_note = (
             "random-init",
             (
@@ -159,77 +127,37 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
                 "the Hugging Face cache): random init from GPT-2's config, same shapes and FLOPs"
             ),
         )
-    model = model.to(device=device, dtype=TORCH_DTYPES[ctx.dtype]).eval()
-    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     parameters = sum(p.numel() for p in model.parameters())
     layout = "transformers Conv1D (in, out)"
-    if ctx.device_type == "cpu" and ctx.dtype in ("bf16", "fp16"):
-        model, layout = matvec_layout(model), "nn.Linear (out, in), for CPU reduced-precision matvecs"
+    if ctx.dtype in QUANTIZED_DTYPES:  # the quantizers take nn.Linear layers
+        model, layout = matvec_layout(model), "nn.Linear (out, in), quantized"
+    elif ctx.device_type == "cpu" and ctx.dtype in ("bf16", "fp16"):
+        model = matvec_layout(model.to(TORCH_DTYPES[ctx.dtype]))
+        layout = "nn.Linear (out, in), for CPU reduced-precision matvecs"
         if ctx.dtype == "bf16" and not ctx.compile and packed_linear.available():
             packed_linear.pack_linears(model)
             layout = "oneDNN pre-packed bf16 weights (blocked layout), for CPU matvecs"
-    if ctx.compile:
-        model.forward = torch.compile(model.forward, dynamic=True)
-    ids, prompt_note = prompt_ids(directory, batch, ctx.seed)
-    ids = ids.to(device)
-    mask = torch.ones_like(ids)
-    clock = TokenClock(ctx.clock, PROMPT_TOKENS)
-    eos = model.config.eos_token_id
-    decoding = ctx.options.decode
-
-    @torch.inference_mode()
-    def generate_step() -> None:
-        clock.begin()
-        model.generate(
-            ids,
-            attention_mask=mask,
-            max_new_tokens=new_tokens,
-            min_new_tokens=new_tokens,
-            do_sample=False,
-            num_beams=1,
-            pad_token_id=eos,
-            streamer=clock,
-        )
-
-    def lean_step() -> None:
-        greedy_decode(model, ids, new_tokens, clock, ctx.sync)
-
-    step = lean_step if decoding == "lean" else generate_step
-
-    return PreparedWorkload(
-        step=step,
-        items_per_step=batch * new_tokens,
-        item_unit="tokens",
-        mode="generate",
-        run=RunDefinition(
-            f"{RUN_GENERATIONS:,} generations of {NEW_TOKENS} new tokens after a "
-            f"{PROMPT_TOKENS}-token prompt",
-            RUN_GENERATIONS * NEW_TOKENS,
-        ),
-        data_source="synthetic" if directory is None else "real",
-        data_note=f"{weights_note}; prompt: {prompt_note}"
-        + (f"; quick mode times {new_tokens}-token generations" if ctx.quick else ""),
+    config = model.config
+    loaded = LoadedModel(
+        model=model,
+        label="GPT-2 (124M)" if directory is None else f"GPT-2 from {directory.name}",
         weights_source=weights,
-        extra_metrics=lambda last_n: {
-            **clock.metrics(last_n, batch),
-            **weight_stream(clock.metrics(last_n, batch), weight_bytes),
-        },
+        weights_note=weights_note,
+        directory=directory,
+        layers=config.n_layer,
+        kv_heads=config.n_head,
+        head_dim=config.n_embd // config.n_head,
         parameters=parameters,
-        details={
-            "batch": batch,
-            "new_tokens": new_tokens,
-            "prompt_tokens": PROMPT_TOKENS,
-            "decoding": DECODERS[decoding],
-            "weight_bytes": weight_bytes,
-            # keys and values of every layer for the whole sequence, at the end of a step
-            "kv_cache_bytes": 2
-            * model.config.n_layer
-            * batch
-            * (PROMPT_TOKENS + new_tokens)
-            * model.config.n_embd
-            * TORCH_DTYPES[ctx.dtype].itemsize,
-            "weight_layout": layout,
-        },
+        layout=layout,
+    )
+    return generation_workload(
+        ctx,
+        loaded,
+        batch=batch,
+        prompt_tokens=ctx.options.prompt_tokens or PROMPT_TOKENS,
+        new_tokens=new_tokens,
+        run_generations=RUN_GENERATIONS,
+        run_new_tokens=ctx.options.new_tokens or NEW_TOKENS,
     )
 
 
@@ -239,4 +167,5 @@ SPEC = WorkloadSpec(
     sizes=("batch1", "batched"),
     prepare=prepare,
     preload=("transformers.models.gpt2.modeling_gpt2",),  # 1.5-2.5 s to import
+    dtypes=DTYPES,
 )

@@ -2,11 +2,12 @@
 decoding over a model's own KV cache, the per-token clock, and the weight stream it implies.
 
 GPT-2 is the first user; any Hugging Face causal LM whose forward takes ``input_ids``,
-``past_key_values`` and ``use_cache`` decodes the same way.
+a KV cache (``cache``, or ``past_key_values`` in older transformers) and ``use_cache`` decodes the same way.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import statistics
 from collections.abc import Callable
@@ -80,6 +81,16 @@ DECODERS = {
 }
 
 
+def cache_argument(model) -> str:
+    """The name of the KV-cache argument and output: ``cache`` from transformers 5.2x (where
+    ``past_key_values`` is deprecated), ``past_key_values`` before."""
+    try:
+        parameters = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in parameters else "past_key_values"
+
+
 @torch.inference_mode()
 def greedy_decode(
     model, ids: torch.Tensor, new_tokens: int, clock: TokenClock | None = None, sync=lambda: None
@@ -95,13 +106,14 @@ def greedy_decode(
     except TypeError:  # transformers versions without logits_to_keep
         out = model(ids, use_cache=True)  # logits (B, P, V)
     tokens = [out.logits[:, -1].argmax(-1, keepdim=True)]  # (B, 1)
-    past = out.past_key_values
+    name = cache_argument(model)
+    past = getattr(out, name)
     if clock is not None:
         sync()
         clock.put(tokens[-1])
     for _ in range(new_tokens - 1):
-        out = model(tokens[-1], past_key_values=past, use_cache=True)
-        past = out.past_key_values
+        out = model(tokens[-1], **{name: past}, use_cache=True)
+        past = getattr(out, name)
         tokens.append(out.logits[:, -1].argmax(-1, keepdim=True))
         if clock is not None:
             sync()

@@ -142,6 +142,10 @@ class ModelConfig:
     intermediate: float
     vocab: float
     max_context: float
+    # How to build it with random weights: a transformers model family, and whether the output
+    # projection shares the token embedding (tied weights are counted once in ``parameters``).
+    architecture: str = "llama"
+    tie_embeddings: str = "no"
     notes: str = ""
     source: str = ""
     as_of: str = ""
@@ -205,7 +209,12 @@ SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
         {"low": True, "central": True, "high": True},
     ),
 }
-ALLOWED = {"currency": {"USD"}, "unit": {"USD/kWh", "gCO2e/kWh"}}
+ALLOWED = {
+    "currency": {"USD"},
+    "unit": {"USD/kWh", "gCO2e/kWh"},
+    "architecture": {"gpt2", "llama", "qwen2"},
+    "tie_embeddings": {"yes", "no"},
+}
 
 
 def number_field(path: Path, line: int, field: str, text: str, required: bool) -> float | None:

@@ -13,6 +13,7 @@ from typing import Any
 from aipcbench.errors import exception_line
 from aipcbench.probes.sensors import open_sensors
 from aipcbench.run import timing
+from aipcbench.run.rated import QUANTIZED, QUANTIZED_PEAK_NOTE
 
 
 def measure_gemm_flops(device_id: str, dtype: str, seconds: float = 1.0) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
         facts["clock_ghz"], facts["clock_method"] = measure_clock_ghz(timing.best_rate)
         simd = set(device.get("details", {}).get("simd", []))
         facts["flops_per_cycle"] = measure_flops_per_cycle(
-            simd, facts["clock_ghz"], spec["dtypes"], timing.best_rate
+            simd, facts["clock_ghz"], [d for d in spec["dtypes"] if d not in QUANTIZED], timing.best_rate
         )
     try:
         facts["measured_bandwidth"] = measure_read_bandwidth(device["id"])
@@ -91,6 +92,9 @@ def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
         facts["measured_bandwidth"] = {"bytes_per_s": None, "method": exception_line(exc)}
     facts["measured_peaks"] = {}
     for dtype in spec["dtypes"]:
+        if dtype in QUANTIZED:
+            facts["measured_peaks"][dtype] = {"flop_per_s": None, "method": QUANTIZED_PEAK_NOTE}
+            continue
         try:
             facts["measured_peaks"][dtype] = measure_gemm_flops(
                 device["id"], dtype, 0.5 if spec.get("quick") else 2.0

@@ -46,6 +46,12 @@ def rated_power(
     return None, f"no rated power for '{device.get('name')}' in the catalog; set --gpu-watts"
 
 
+# Weight-quantized cells dequantize into float arithmetic or use integer units whose peak the
+# catalog does not hold: no MFU is claimed for them (decode is priced by bandwidth anyway).
+QUANTIZED = ("int8", "int4")
+QUANTIZED_PEAK_NOTE = "no peak for weight-quantized arithmetic (int8/int4): MFU not computed"
+
+
 def rated_peaks(
     device: dict[str, Any], catalog: Catalog, measured: dict[str, Any], dtypes: tuple[str, ...]
 ) -> dict[str, dict[str, Any]]:
@@ -54,7 +60,9 @@ def rated_peaks(
     peaks: dict[str, dict[str, Any]] = {}
     for dtype in dtypes:
         tflops = spec.peak_tflops(dtype) if spec is not None else None
-        if tflops:
+        if dtype in QUANTIZED:
+            peaks[dtype] = {"flop_per_s": None, "source": QUANTIZED_PEAK_NOTE}
+        elif tflops:
             peaks[dtype] = {"flop_per_s": tflops * 1e12, "source": _cite(spec)}
         elif device["kind"] == "cpu" and measured.get("clock_ghz"):
             issued = measured.get("flops_per_cycle", {}).get(dtype, {})

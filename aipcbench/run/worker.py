@@ -117,6 +117,8 @@ def measure_cell(spec: dict[str, Any]) -> CellRecord | None:
     device_id = f"cuda:{rank.local_rank}" if rank and kind == "cuda" else cell.device
     if rank is not None and not workload.trainable:
         raise Unsupported("data-parallel runs need a training workload")
+    if cell.dtype not in workload.dtypes:
+        raise Unsupported(f"{cell.workload} has no {cell.dtype} path (it runs {', '.join(workload.dtypes)})")
     sync = synchronizer(device_id)
     ctx = PrepareContext(
         device_id=device_id,

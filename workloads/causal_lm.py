@@ -1,0 +1,131 @@
+"""Any causal language model: greedy generation, prefill and decode timed apart.
+
+``--model`` names a catalog shape (``aipcbench fit --list``: GPT-2 124M/355M, Qwen2.5-0.5B-,
+Llama-3.2-1B- and Llama-3.1-8B-shaped) or a Hugging Face model directory (safetensors only). A
+catalog shape finds real weights the way GPT-2 does (``--data-dir/KEY``, ``$AIPCBENCH_MODEL_DIR``,
+``./data/KEY``) and otherwise runs with random weights, labelled so: same shapes, FLOPs and bytes.
+
+Before anything is built the cell checks that the model fits: weights at the dtype (and the
+fp32 copy a quantized model is made from) + KV cache + activations against the device's
+memory (``aipcbench.catalog.model_memory``); a model that cannot fit is skipped with the figures, never
+left to the out-of-memory killer.
+
+Sizes: ``batch1`` (one user) and ``batched`` (8 sequences on a CPU, 32 on a GPU). Defaults: a
+32-token prompt and 64 new tokens (``--prompt-tokens``, ``--new-tokens``); one run = 1,000
+generations.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from aipcbench.catalog import load_catalog
+from aipcbench.catalog.model_memory import GIB, WEIGHT_BYTES, memory_need
+from aipcbench.catalog.rows import ModelConfig
+from aipcbench.errors import UserInputError
+from workloads.base import DTYPES, PrepareContext, PreparedWorkload, Unsupported, WorkloadSpec
+from workloads.generation import LoadedModel, generation_workload
+from workloads.lm_models import load_pretrained, random_model, read_config, shape_of, transformers_config
+from workloads.precision import TORCH_DTYPES
+from workloads.quantize import QUANTIZED_DTYPES
+
+PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS = 32, 64, 16, 1_000
+
+
+def resolve(name: str, data_dir: Path | None) -> tuple[ModelConfig, Path | None]:
+    """The model's shape, and the directory of its weights when there is one."""
+    catalog = {m.key: m for m in load_catalog().model_configs}
+    if name in catalog:
+        shape = catalog[name]
+        places = [data_dir / name] if data_dir else []
+        places += [Path(os.environ["AIPCBENCH_MODEL_DIR"])] if os.environ.get("AIPCBENCH_MODEL_DIR") else []
+        places.append(Path("data") / name)
+        directory = next((p for p in places if (p / "config.json").is_file()), None)
+        return shape, directory
+    directory = Path(name)
+    if not directory.is_dir():
+        raise UserInputError(
+            f"--model: '{name}' is neither a catalog model ({', '.join(catalog)}) nor a directory"
+        )
+    return shape_of(read_config(directory), str(directory), directory.name), directory
+
+
+def device_memory_bytes(device_id: str) -> tuple[float, str]:
+    """Memory the cell may use: a GPU's total, or the host's available memory for the CPU."""
+    if device_id.startswith("cuda"):
+        free, total = torch.cuda.mem_get_info(torch.device(device_id))
+        return float(total), f"{total / GIB:.1f} GiB on {device_id}"
+    if device_id == "cpu":
+        for line in Path("/proc/meminfo").read_text().splitlines() if Path("/proc/meminfo").exists() else []:
+            if line.startswith("MemAvailable:"):
+                available = float(line.split()[1]) * 1024
+                return available, f"{available / GIB:.1f} GiB available host memory"
+    return float("inf"), "unknown"
+
+
+def check_fit(ctx: PrepareContext, shape: ModelConfig, batch: int, context: int) -> None:
+    """Skip the cell, with the figures, when the model cannot fit on the device."""
+    need = memory_need(shape, ctx.dtype, batch, context, accelerator=ctx.device_type != "cpu")
+    build = shape.parameters * WEIGHT_BYTES["fp32"] if ctx.dtype in QUANTIZED_DTYPES else 0.0
+    needed = max(need.total_bytes, build + need.overhead_bytes)
+    have, where = device_memory_bytes(ctx.device_id)
+    if needed > have:
+        why = " (an fp32 copy is built before quantizing)" if build > need.total_bytes else ""
+        raise Unsupported(
+            f"does not fit: {shape.name} at {ctx.dtype}, batch {batch}, context {context:,} needs "
+            f"{needed / GIB:.1f} GiB{why}; {where}"
+        )
+
+
+def prepare(ctx: PrepareContext) -> PreparedWorkload:
+    shape, directory = resolve(ctx.options.model, ctx.data_dir)
+    batch = 1 if ctx.size == "batch1" else (8 if ctx.device_type == "cpu" else 32)
+    prompt_tokens = ctx.options.prompt_tokens or PROMPT_TOKENS
+    new_tokens = ctx.options.new_tokens or (QUICK_NEW_TOKENS if ctx.quick else NEW_TOKENS)
+    if directory is not None and shape.parameters:
+        check_fit(ctx, shape, batch, prompt_tokens + new_tokens)
+    device = torch.device(ctx.device_id)
+    if directory is not None:
+        model, config = load_pretrained(directory)
+        weights, note = "pretrained", f"{shape.name} weights from {directory}"
+    else:
+        check_fit(ctx, shape, batch, prompt_tokens + new_tokens)
+        config = transformers_config(shape)
+        build = TORCH_DTYPES.get(ctx.dtype, torch.float32)  # quantized: built in fp32
+        model = random_model(config, device, ctx.seed, build)
+        weights = "random-init"
+        note = f"no weights for {shape.name} found: random init of its cited shape ({shape.source})"
+    full = shape_of(config, shape.key, shape.name)
+    loaded = LoadedModel(
+        model=model,
+        label=shape.name,
+        weights_source=weights,
+        weights_note=note,
+        directory=directory,
+        layers=int(full.layers),
+        kv_heads=int(full.kv_heads),
+        head_dim=int(full.head_dim),
+        parameters=sum(p.numel() for p in model.parameters()),
+    )
+    return generation_workload(
+        ctx,
+        loaded,
+        batch=batch,
+        prompt_tokens=prompt_tokens,
+        new_tokens=new_tokens,
+        run_generations=RUN_GENERATIONS,
+        run_new_tokens=ctx.options.new_tokens or NEW_TOKENS,
+    )
+
+
+SPEC = WorkloadSpec(
+    name="causal-lm",
+    summary="any causal LM (catalog shape or safetensors directory): greedy generation, int8/int4",
+    sizes=("batch1", "batched"),
+    prepare=prepare,
+    preload=("transformers.models.llama.modeling_llama",),
+    dtypes=DTYPES,
+)
