@@ -103,3 +103,5 @@ class WorkloadSpec:
     # The dtypes it has a path for (int8/int4 quantize weights: inference workloads only); other
     # cells are skipped with the reason, never crash.
     dtypes: tuple[str, ...] = ("fp32", "bf16", "fp16")
+    # The sizes a run without ``name:size`` gets (None: all); others are asked for by name.
+    default_sizes: tuple[str, ...] | None = None

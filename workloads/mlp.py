@@ -5,6 +5,10 @@
   any step on a device (GPUs lose to CPUs here).
 - ``full``: 784 -> 4096 -> 4096 -> 10 at batch 256, MNIST-shaped but big enough that the two
   4096-wide matmuls keep the device's matrix units busy.
+- ``infer`` and ``infer-pruned``: the ``full`` network's forward pass at batch 256, dense and
+  with 50 % of its weights pruned (``workloads.compression``); only these run ``int8``/``int4``
+  weights. Asked for by name (``--workloads mlp:infer,mlp:infer-pruned``): not in the default
+  suite.
 
 Data is synthetic (class templates plus noise, see ``synthetic_classification``): the point is
 the arithmetic, and a learnable signal lets the quality gate check that training works.
@@ -12,17 +16,25 @@ the arithmetic, and a learnable signal lets the quality gate check that training
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+
 import torch
 from torch import nn
 
-from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
+from workloads.base import DTYPES, PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
+from workloads.compression import compress
 from workloads.inputs import synthetic_classification
+from workloads.precision import autocast_for
+from workloads.quantize import QUANTIZED_DTYPES
 from workloads.training import Trainer, batches_of, make_optimizer, parameter_bytes
 
 # size -> (layer widths, batch, dataset size, epochs per run)
 SIZES = {
     "tiny": ((3, 4, 2), 32, 1_024, 100),
     "full": ((784, 4096, 4096, 10), 256, 60_000, 10),
+    "infer": ((784, 4096, 4096, 10), 256, 60_000, 1),
+    "infer-pruned": ((784, 4096, 4096, 10), 256, 60_000, 1),
 }
 
 
@@ -37,6 +49,10 @@ def build_model(widths: tuple[int, ...]) -> nn.Sequential:
 
 
 def prepare(ctx: PrepareContext) -> PreparedWorkload:
+    if ctx.size.startswith("infer"):
+        return prepare_inference(ctx)
+    if ctx.dtype in QUANTIZED_DTYPES:
+        raise Unsupported(f"{ctx.dtype} weights are for inference: use mlp:infer")
     widths, batch, dataset_size, epochs = SIZES[ctx.size]
     torch.manual_seed(ctx.seed)
     device = torch.device(ctx.device_id)
@@ -68,6 +84,37 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     )
 
 
+def prepare_inference(ctx: PrepareContext) -> PreparedWorkload:
+    """Forward passes of the ``full`` network, optionally pruned and/or quantized."""
+    widths, batch, dataset_size, _ = SIZES[ctx.size]
+    torch.manual_seed(ctx.seed)
+    device = torch.device(ctx.device_id)
+    model = build_model(widths).to(device).eval()
+    inputs, _ = synthetic_classification(batch * 2, (widths[0],), widths[-1], ctx.seed)
+    inputs = inputs.to(device)
+    details = compress(ctx, model, inputs[:batch])
+    runnable = torch.compile(model) if ctx.compile else model
+    autocast = autocast_for(ctx) if ctx.dtype not in QUANTIZED_DTYPES else contextlib.nullcontext
+    cycle = itertools.cycle([inputs[:batch], inputs[batch:]])
+
+    @torch.inference_mode()
+    def step() -> None:
+        with autocast():
+            runnable(next(cycle))
+
+    return PreparedWorkload(
+        step=step,
+        items_per_step=batch,
+        item_unit="samples",
+        mode="infer",
+        run=RunDefinition(f"one pass over {dataset_size:,} samples", dataset_size),
+        data_source="synthetic",
+        data_note="synthetic inputs; untrained weights (inference arithmetic does not depend on training)",
+        parameters=sum(p.numel() for p in build_model(widths).parameters()),
+        details={"widths": list(widths), "batch": batch, **details},
+    )
+
+
 SPEC = WorkloadSpec(
     name="mlp",
     summary="MLP classifier trained with Adam: tiny 3-4-2 (dispatch-bound) and 784-4096-4096-10",
@@ -75,4 +122,6 @@ SPEC = WorkloadSpec(
     prepare=prepare,
     trainable=True,
     preload=("torch._dynamo",),  # every optimizer's constructor imports it: 1 s
+    default_sizes=("tiny", "full"),
+    dtypes=DTYPES,
 )

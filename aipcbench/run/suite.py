@@ -108,7 +108,9 @@ def run_command(config: RunConfig, argv: list[str]) -> int:
     load_profile(config.machine_file, {"country": config.country}, catalog)  # checked before any cell
     import workloads
 
-    cells = plan_cells(config, {name: spec.sizes for name, spec in workloads.REGISTRY.items()})
+    cells = plan_cells(
+        config, {name: spec.default_sizes or spec.sizes for name, spec in workloads.REGISTRY.items()}
+    )
     writer = ResultsWriter(config.results_dir, capture_environment(inventory, argv), config.to_dict())
     say(f"{len(cells)} cells, results in {writer.path}")
     progress = Progress(len(cells))
