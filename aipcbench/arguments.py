@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--model",
         default="llama3.2-1b",
-        help="causal-lm: a catalog model (aipcbench fit --list) or a Hugging Face model directory",
+        help="causal-lm: a catalog model key (as for aipcbench fit) or a Hugging Face model directory",
     )
     run.add_argument("--prompt-tokens", type=_whole(1, 32_768), help="text generation: prompt length")
     run.add_argument(
@@ -213,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--all-offers", action="store_true", help="every offer, not the cheapest per provider and GPU"
     )
+
+    tokens = commands.add_parser(
+        "tokens", help="text generation: tokens/s and $ per million tokens, local vs cloud vs APIs"
+    )
+    _add_results_and_machine(tokens)
+    tokens.add_argument("--format", choices=("table", "csv"), default="table")
 
     estimate = commands.add_parser(
         "estimate", help="run times on accelerators you do not have (roofline + dispatch floor, with ranges)"

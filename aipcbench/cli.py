@@ -153,6 +153,12 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     return cost_command(CostConfig(_pricing(args), args.format, args.all_offers))
 
 
+def _cmd_tokens(args: argparse.Namespace) -> int:
+    from aipcbench.report.token_views import tokens_command
+
+    return tokens_command(_pricing(args), args.format)
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from aipcbench.config import ReportConfig
     from aipcbench.report.commands import report_command
@@ -190,6 +196,7 @@ COMMANDS = {
     "devices": _cmd_devices,
     "workloads": _cmd_workloads,
     "cost": _cmd_cost,
+    "tokens": _cmd_tokens,
     "report": _cmd_report,
     "estimate": _cmd_estimate,
     "fit": _cmd_fit,

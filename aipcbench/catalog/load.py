@@ -13,6 +13,7 @@ from aipcbench.catalog.match import name_matches
 from aipcbench.catalog.parse import parse_catalog
 from aipcbench.catalog.rows import (
     SCHEMAS,
+    ApiPrice,
     CloudOffer,
     DeviceSpec,
     ElectricityRow,
@@ -34,6 +35,7 @@ class Catalog:
     electricity: tuple[ElectricityRow, ...]
     estimator: tuple[EstimatorRow, ...]
     model_configs: tuple[ModelConfig, ...]
+    api_prices: tuple[ApiPrice, ...]
     default_region: str
     files: tuple[str, ...]
 
@@ -101,6 +103,7 @@ def load_catalog(overrides: list[Path] | tuple[Path, ...] = ()) -> Catalog:
         electricity=tuple(tables["electricity"].values()),
         estimator=tuple(tables["estimator"].values()),
         model_configs=tuple(tables["model_configs"].values()),
+        api_prices=tuple(tables["api_prices"].values()),
         default_region=options.get("default_region", "United States"),
         files=tuple(files),
     )

@@ -151,6 +151,24 @@ class ModelConfig:
     as_of: str = ""
 
 
+@dataclass(frozen=True)
+class ApiPrice:
+    """A hosted model's list price per million tokens: what renting the *answer*, not the
+    GPU, costs. ``parameters_b`` is blank where the provider does not disclose the size."""
+
+    key: str
+    provider: str
+    model: str
+    open_weights: str  # yes | no
+    parameters_b: float | None
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    currency: str = "USD"
+    notes: str = ""
+    source: str = ""
+    as_of: str = ""
+
+
 ESTIMATOR_QUANTITIES = ("compute_efficiency", "memory_efficiency", "per_op_overhead_s")
 
 # catalog name -> (row class, key fields, fields that must be numbers, allowed units/currencies)
@@ -185,6 +203,11 @@ SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
         },
     ),
     "electricity": (ElectricityRow, ("region", "metric", "sector"), {"value": True}),
+    "api_prices": (
+        ApiPrice,
+        ("key",),
+        {"parameters_b": False, "input_usd_per_mtok": True, "output_usd_per_mtok": True},
+    ),
     "model_configs": (
         ModelConfig,
         ("key",),
@@ -214,6 +237,7 @@ ALLOWED = {
     "unit": {"USD/kWh", "gCO2e/kWh"},
     "architecture": {"gpt2", "llama", "qwen2"},
     "tie_embeddings": {"yes", "no"},
+    "open_weights": {"yes", "no"},
 }
 
 

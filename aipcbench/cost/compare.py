@@ -82,6 +82,10 @@ class CellComparison:
     notes: tuple[str, ...] = field(default=())
     evidence: dict[str, Evidence] = field(default_factory=dict, repr=False)  # per accelerator
     local_method: str = "measured"  # how the local time was obtained: measured, or the ladder's rung
+    # What a run is made of, for prices per item ($ per million tokens) and compression tables
+    items_per_run: float | None = None
+    item_unit: str = ""
+    details: dict = field(default_factory=dict, repr=False)
 
     @property
     def label(self) -> str:
@@ -256,6 +260,12 @@ def _compare_cell(
         notes=notes,
         evidence=evidence,
         local_method=local_method,
+        items_per_run=record.run.items_per_run if record.run else None,
+        item_unit=record.workload_facts.item_unit if record.workload_facts else "",
+        details={
+            **(record.workload_facts.details if record.workload_facts else {}),
+            "parameter_count": record.workload_facts.parameter_count if record.workload_facts else None,
+        },
     )
 
 

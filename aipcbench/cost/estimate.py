@@ -112,8 +112,19 @@ class StepEstimate:
         return self.seconds.scaled(steps)
 
 
+# Weight-quantized cells store int8/int4 weights but multiply in 16-bit (weight-only kernels
+# dequantize on the fly): their compute peak and efficiencies are the bf16 ones, while their
+# bytes (the decode bound) are already the quantized weights' in the step demand.
+ARITHMETIC_DTYPE = {"int8": "bf16", "int4": "bf16"}
+
+
+def arithmetic_dtype(dtype: str) -> str:
+    return ARITHMETIC_DTYPE.get(dtype, dtype)
+
+
 def constants_for(catalog: Catalog, device_class: str, dtype: str) -> Constants | None:
     """The catalog's efficiencies and overhead for a class and dtype (a ``*`` row for any dtype)."""
+    dtype = arithmetic_dtype(dtype)
     found, sources = {}, []
     for quantity in ("compute_efficiency", "memory_efficiency", "per_op_overhead_s"):
         row = catalog.estimator_row(device_class, quantity, dtype)
@@ -137,7 +148,7 @@ def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepE
     """The roofline with a dispatch floor for one step; None if no term can be computed."""
     terms: dict[str, Span] = {}
     words: dict[str, str] = {}
-    peak = target.peak_flop_per_s.get(demand.dtype)
+    peak = target.peak_flop_per_s.get(arithmetic_dtype(demand.dtype))
     if demand.flop_count and peak:
         eff = constants.compute_efficiency
         terms["compute"] = Span(

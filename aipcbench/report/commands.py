@@ -13,7 +13,7 @@ from aipcbench.config import CostConfig, PricingConfig, ReportConfig, RunConfig
 from aipcbench.cost.advise import Advice, advise, candidates
 from aipcbench.errors import StorageError, UserInputError
 from aipcbench.files import check_output_path
-from aipcbench.report import cost_views, decision_views
+from aipcbench.report import cost_views, decision_views, token_views
 from aipcbench.report.formatters import as_csv, safe_text
 from aipcbench.results.store import ResultsDocument, discover, load, load_many
 
@@ -76,11 +76,11 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render(documents, comparisons, machine, out: Path, decision=None) -> Path:
+def render(documents, comparisons, machine, out: Path, decision=None, token_rows=None) -> Path:
     from aipcbench.report.context import build_context
     from aipcbench.report.render import write_report
 
-    context = build_context(documents, comparisons, machine, _now(), decision)
+    context = build_context(documents, comparisons, machine, _now(), decision, token_rows)
     try:
         return write_report(context, out)
     except OSError as exc:
@@ -109,7 +109,10 @@ def report_command(config: ReportConfig) -> int:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         print(render_plain(build_context(documents, comparisons, machine, now), config.format), end="")
         return 0
-    print(f"report: {render(documents, comparisons, machine, out, advice.decision)}")
+    tokens = token_views.rows(
+        token_views.all_token_costs(comparisons, load_catalog(config.pricing.catalog_files), machine.name)
+    )
+    print(f"report: {render(documents, comparisons, machine, out, advice.decision, tokens)}")
     return 0
 
 
@@ -133,4 +136,5 @@ def report_for_run(
     advice = advise(documents, catalog, pricing)
     name = results_path.name.replace("run-", "report-").replace(".json", ".html")
     out = check_output_path(config.report_dir / name, "--report-dir")
-    return render(documents, advice.comparisons, advice.machine, out, advice.decision)
+    tokens = token_views.rows(token_views.all_token_costs(advice.comparisons, catalog, advice.machine.name))
+    return render(documents, advice.comparisons, advice.machine, out, advice.decision, tokens)

@@ -10,6 +10,7 @@ from typing import Any
 
 from aipcbench.cost.compare import CellComparison
 from aipcbench.report import cost_figures, figures
+from aipcbench.report.compression_views import compression_rows
 from aipcbench.report.cost_views import break_even_text
 from aipcbench.report.formatters import provenance
 from aipcbench.results.store import ResultsDocument
@@ -214,6 +215,7 @@ def build_context(
     machine: Any,
     generated_at: str,
     decision: Any = None,
+    token_rows: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     rows, samples = record_rows(documents)
     ok_rows = [r for r in rows if r["status"] == "ok"]
@@ -236,6 +238,8 @@ def build_context(
         "failures": [r for r in rows if r["status"] != "ok" or not r["valid_run"]],
         "environments": environments(documents),
         "cost_tables": cost_tables(comparisons),
+        "tokens": token_rows or [],
+        "compression": compression_rows(documents),
         "figures": {
             "throughput": figures.throughput(ok_rows),
             "step_times": figures.step_times(ok_rows, samples),

@@ -67,6 +67,7 @@ def environment() -> jinja2.Environment:
         bytes=formatters.size_bytes,
         wh=formatters.energy,
         steptime=formatters.step_time,
+        num=lambda v: "–" if v is None else f"{v:,.3g}" if v < 100 else f"{v:,.0f}",
     )
     return env
 
