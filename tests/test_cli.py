@@ -11,7 +11,7 @@ import pytest
     [
         (["run", "--devices", "tpu:7"], "--devices: unknown device 'tpu:7' (this machine has: cpu"),
         (["run", "--workloads", "nope"], "--workloads: unknown workload 'nope' (valid: "),
-        (["run", "--workloads", "mlp:huge"], "'mlp' has no size 'huge' (valid: tiny, full, infer, infer-pruned)"),
+        (["run", "--workloads", "mlp:huge"], "'mlp' has no size 'huge' (valid: tiny, full, infer, "),
         (["run", "--dtype", "fp8"], "--dtype: unknown dtype 'fp8' (valid: fp32, bf16, fp16, int8, int4)"),
         (["run", "--min-steps", "0"], "--min-steps: must be between 1 and"),
         (["run", "--warmup", "-1"], "--warmup: must be between 0 and"),
