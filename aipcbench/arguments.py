@@ -110,8 +110,8 @@ def _add_machine_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--startup-s",
         type=_number(0, 86400, True),
-        default=0.0,
-        help="cloud instance start-up seconds billed per run",
+        default=None,
+        help="cloud instance start-up seconds billed per run (default: measured by aipcbench cloud, else 0)",
     )
 
 
@@ -213,6 +213,22 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--all-offers", action="store_true", help="every offer, not the cheapest per provider and GPU"
     )
+
+    cloud = commands.add_parser("cloud", help="measure on rented GPUs through SkyPilot (aipcbench[cloud])")
+    cloud.add_argument(
+        "action", choices=("run", "task", "estimate"), help="launch, write the task YAML, or price"
+    )
+    cloud.add_argument("accelerators", nargs="+", metavar="GPU:COUNT", help="e.g. H100:1 L4:1 RTX4090:1")
+    cloud.add_argument("--spot", action="store_true", help="spot instances (cheaper, may be reclaimed)")
+    cloud.add_argument("--suite", choices=("quick", "full"), default="quick")
+    cloud.add_argument(
+        "--max-usd", type=_number(0, 100_000), default=5.0, help="the most the whole command may cost (5)"
+    )
+    cloud.add_argument("--cloud", help="comma-separated SkyPilot clouds, e.g. aws,gcp (default: any enabled)")
+    cloud.add_argument("--yes", action="store_true", help="launch without asking")
+    cloud.add_argument("--results-dir", type=Path, default=Path("results"), help="results go to DIR/cloud/")
+    cloud.add_argument("--out", type=Path, help="cloud task: write the YAML here instead of printing it")
+    _add_catalog_flags(cloud)
 
     tokens = commands.add_parser(
         "tokens", help="text generation: tokens/s and $ per million tokens, local vs cloud vs APIs"

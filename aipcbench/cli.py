@@ -153,6 +153,29 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     return cost_command(CostConfig(_pricing(args), args.format, args.all_offers))
 
 
+def _cmd_cloud(args: argparse.Namespace) -> int:
+    from aipcbench.cloud import commands as cloud_commands
+    from aipcbench.config import CloudConfig, split_list
+
+    config = CloudConfig(
+        accelerators=tuple(args.accelerators),
+        suite=args.suite,
+        spot=args.spot,
+        max_usd=args.max_usd,
+        clouds=tuple(c.lower() for c in split_list("--cloud", args.cloud)) if args.cloud is not None else (),
+        yes=args.yes,
+        results_dir=args.results_dir,
+        catalog_files=tuple(args.catalog),
+        out=args.out,
+    )
+    actions = {
+        "run": cloud_commands.run_command,
+        "task": cloud_commands.task_command,
+        "estimate": cloud_commands.estimate_command,
+    }
+    return actions[args.action](config)
+
+
 def _cmd_tokens(args: argparse.Namespace) -> int:
     from aipcbench.report.token_views import tokens_command
 
@@ -197,6 +220,7 @@ COMMANDS = {
     "workloads": _cmd_workloads,
     "cost": _cmd_cost,
     "tokens": _cmd_tokens,
+    "cloud": _cmd_cloud,
     "report": _cmd_report,
     "estimate": _cmd_estimate,
     "fit": _cmd_fit,

@@ -96,7 +96,7 @@ class PricingConfig:
     machine_file: Path | None = None
     machine_values: dict[str, Any] = field(default_factory=dict)  # flag overrides, by profile key
     local_host: str | None = None
-    startup_s: float = 0.0
+    startup_s: float | None = None  # None: measured by `aipcbench cloud run` where present, else 0
     more_machines: tuple[Path, ...] = ()  # further candidate machines (--machine given again)
     more_presets: tuple[str, ...] = ()  # further candidates from catalog presets (--preset again)
     plan: Path | None = None
@@ -123,6 +123,21 @@ class EstimateConfig:
     targets: tuple[str, ...] = ()  # catalog accelerator keys; () = every spec row
     check: bool = False
     format: str = "table"  # table | csv
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    """``aipcbench cloud run|task|estimate``: which GPUs, which suite, and the cost cap."""
+
+    accelerators: tuple[str, ...]  # SkyPilot-style NAME:COUNT, e.g. H100:1
+    suite: str = "quick"  # quick | full
+    spot: bool = False
+    max_usd: float = 5.0  # the most the whole command may cost
+    clouds: tuple[str, ...] = ()  # SkyPilot cloud names; () = any enabled cloud
+    yes: bool = False
+    results_dir: Path = Path("results")
+    catalog_files: tuple[Path, ...] = ()
+    out: Path | None = None  # cloud task: the YAML file (None: print it)
 
 
 def split_list(flag: str, text: str) -> tuple[str, ...]:

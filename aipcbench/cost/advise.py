@@ -7,6 +7,7 @@ evidence ladder, never the host's speed unless its accelerator is the one measur
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog
@@ -49,19 +50,38 @@ def _tokens_per_run(documents: list[ResultsDocument], host: str) -> dict[tuple[s
     return cells
 
 
+def startup_seconds(documents: list[ResultsDocument], given: float | None) -> tuple[float, str | None]:
+    """Start-up billed per cloud run: ``--startup-s`` when given, else the median provisioning
+    and set-up time that ``aipcbench cloud run`` measured (``environment.cloud``), else 0."""
+    if given is not None:
+        return given, None
+    measured = []
+    for document in documents:
+        cloud = document.environment.get("cloud") if isinstance(document.environment, dict) else None
+        value = cloud.get("provision_and_setup_s") if isinstance(cloud, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 86400:
+            measured.append(float(value))
+    if not measured:
+        return 0.0, None
+    median = statistics.median(measured)
+    return median, (
+        f"cloud start-up: {median:.0f} s billed per run, the median provisioning and set-up time of "
+        f"{len(measured)} aipcbench cloud run(s) (--startup-s 0 for an instance already up)"
+    )
+
+
 def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingConfig) -> Advice:
     machines = candidates(pricing, catalog)
     skipped: list[str] = []
-    per_machine = [
-        compare(documents, catalog, m, pricing.local_host, pricing.startup_s, skipped) for m in machines
-    ]
+    startup_s, startup_note = startup_seconds(documents, pricing.startup_s)
+    per_machine = [compare(documents, catalog, m, pricing.local_host, startup_s, skipped) for m in machines]
     host = pricing.local_host or documents[-1].host
     measured = _tokens_per_run(documents, host)
     if pricing.plan is not None:
         plan = read_plan(pricing.plan, measured)
     else:
         plan = default_plan(sorted(measured))
-    notes = list(dict.fromkeys(skipped))
+    notes = list(dict.fromkeys(skipped)) + ([startup_note] if startup_note else [])
     owns = []
     for machine, comparisons in zip(machines, per_machine):
         option = own_option(plan, machine, comparisons)

@@ -122,9 +122,13 @@ def report_for_run(
     catalog: Catalog,
     say: Callable[[str], None],
 ) -> Path:
-    """The report of a finished run, priced with the reference results shipped beside it and
+    """The report of a finished run, priced with the reference and cloud results beside it and
     decided like ``report`` (the run's --machine, the default plan), in the run's report folder."""
-    references, warnings = load_many(sorted((config.results_dir / "reference").glob("*.json")))
+    shipped = [
+        *(config.results_dir / "reference").glob("*.json"),
+        *(config.results_dir / "cloud").glob("*.json"),
+    ]
+    references, warnings = load_many(sorted(shipped))
     for warning in warnings:
         say(f"warning: {safe_text(warning)}")
     documents = [*references, load(results_path)]

@@ -243,13 +243,14 @@ def to_dataframe(documents: Iterable[ResultsDocument]):
 
 def discover(paths: list[Path], default_dir: Path = Path("results")) -> list[Path]:
     """The files named (folders expanded), or every results file under ``default_dir``
-    (its ``reference/`` folder included), oldest first."""
+    (its ``reference/`` and ``cloud/`` folders included), oldest first."""
     if not paths:
         paths = [default_dir]
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             found += sorted(path.glob("*.json")) + sorted(path.glob("reference/*.json"))
+            found += sorted(path.glob("cloud/*.json"))
         else:
             found.append(path)
     return found
