@@ -27,12 +27,12 @@ from aipcbench.catalog.model_memory import GIB, WEIGHT_BYTES, memory_need
 from aipcbench.catalog.rows import ModelConfig
 from aipcbench.errors import UserInputError
 from workloads.base import DTYPES, PrepareContext, PreparedWorkload, Unsupported, WorkloadSpec
-from workloads.generation import LoadedModel, generation_workload
+from workloads.generation import Lengths, LoadedModel, generation_workload
 from workloads.lm_models import load_pretrained, random_model, read_config, shape_of, transformers_config
 from workloads.precision import TORCH_DTYPES
 from workloads.quantize import QUANTIZED_DTYPES
 
-PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS = 32, 64, 16, 1_000
+LENGTHS = Lengths(prompt_tokens=32, new_tokens=64, quick_new_tokens=16, run_generations=1_000)
 
 
 def resolve(name: str, data_dir: Path | None) -> tuple[ModelConfig, Path | None]:
@@ -83,8 +83,7 @@ def check_fit(ctx: PrepareContext, shape: ModelConfig, batch: int, context: int)
 def prepare(ctx: PrepareContext) -> PreparedWorkload:
     shape, directory = resolve(ctx.options.model, ctx.data_dir)
     batch = 1 if ctx.size == "batch1" else (8 if ctx.device_type == "cpu" else 32)
-    prompt_tokens = ctx.options.prompt_tokens or PROMPT_TOKENS
-    new_tokens = ctx.options.new_tokens or (QUICK_NEW_TOKENS if ctx.quick else NEW_TOKENS)
+    prompt_tokens, new_tokens, _ = LENGTHS.resolve(ctx)
     if directory is not None and shape.parameters:
         check_fit(ctx, shape, batch, prompt_tokens + new_tokens)
     device = torch.device(ctx.device_id)
@@ -110,15 +109,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         head_dim=int(full.head_dim),
         parameters=sum(p.numel() for p in model.parameters()),
     )
-    return generation_workload(
-        ctx,
-        loaded,
-        batch=batch,
-        prompt_tokens=prompt_tokens,
-        new_tokens=new_tokens,
-        run_generations=RUN_GENERATIONS,
-        run_new_tokens=ctx.options.new_tokens or NEW_TOKENS,
-    )
+    return generation_workload(ctx, loaded, batch, LENGTHS)
 
 
 SPEC = WorkloadSpec(

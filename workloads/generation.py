@@ -26,6 +26,23 @@ PROMPT_TEXT = (
 )
 
 
+@dataclass(frozen=True)
+class Lengths:
+    """A generation workload's defaults: prompt and new tokens per step (fewer in --quick),
+    and what one run is (generations x the full new-token count)."""
+
+    prompt_tokens: int
+    new_tokens: int
+    quick_new_tokens: int
+    run_generations: int = 1_000
+
+    def resolve(self, ctx: PrepareContext) -> tuple[int, int, int]:
+        """(prompt tokens, new tokens per timed step, new tokens per generation of a run)."""
+        run_new = ctx.options.new_tokens or self.new_tokens
+        step_new = ctx.options.new_tokens or (self.quick_new_tokens if ctx.quick else self.new_tokens)
+        return ctx.options.prompt_tokens or self.prompt_tokens, step_new, run_new
+
+
 @dataclass
 class LoadedModel:
     """A model ready for a dtype, and what the results should say about where it came from."""
@@ -85,15 +102,10 @@ def to_cell_dtype(ctx: PrepareContext, loaded: LoadedModel, vocab: int) -> dict:
 
 
 def generation_workload(
-    ctx: PrepareContext,
-    loaded: LoadedModel,
-    *,
-    batch: int,
-    prompt_tokens: int,
-    new_tokens: int,
-    run_generations: int,
-    run_new_tokens: int,
+    ctx: PrepareContext, loaded: LoadedModel, batch: int, lengths: Lengths
 ) -> PreparedWorkload:
+    prompt_tokens, new_tokens, run_new_tokens = lengths.resolve(ctx)
+    run_generations = lengths.run_generations
     vocab = int(loaded.model.config.get_text_config().vocab_size)
     ids, prompt_note, tokenizer = prompt_ids(loaded.directory, batch, prompt_tokens, vocab, ctx.seed)
     quant = to_cell_dtype(ctx, loaded, vocab)

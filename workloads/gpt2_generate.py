@@ -27,13 +27,14 @@ import torch
 from aipcbench.errors import DataError
 from workloads import packed_linear
 from workloads.base import DTYPES, PrepareContext, PreparedWorkload, WorkloadSpec
-from workloads.generation import LoadedModel, generation_workload
+from workloads.generation import Lengths, LoadedModel, generation_workload
 from workloads.lm_models import random_model
 from workloads.precision import TORCH_DTYPES
 from workloads.quantize import QUANTIZED_DTYPES
 from workloads.textgen import find_weights
 
 PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS = 32, 128, 32, 1_000
+LENGTHS = Lengths(PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS)
 HUB_REPOS = ("models--gpt2", "models--openai-community--gpt2")
 
 
@@ -113,7 +114,6 @@ def random_gpt2(device: torch.device, seed: int):
 def prepare(ctx: PrepareContext) -> PreparedWorkload:
     device = torch.device(ctx.device_id)
     batch = 1 if ctx.size == "batch1" else (8 if ctx.device_type == "cpu" else 64)
-    new_tokens = ctx.options.new_tokens or (QUICK_NEW_TOKENS if ctx.quick else NEW_TOKENS)
     directory = find_weights(ctx.data_dir, "gpt2", "AIPCBENCH_GPT2_DIR", HUB_REPOS)
     if directory is not None:
         model = load_model(directory)
@@ -150,15 +150,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         parameters=parameters,
         layout=layout,
     )
-    return generation_workload(
-        ctx,
-        loaded,
-        batch=batch,
-        prompt_tokens=ctx.options.prompt_tokens or PROMPT_TOKENS,
-        new_tokens=new_tokens,
-        run_generations=RUN_GENERATIONS,
-        run_new_tokens=ctx.options.new_tokens or NEW_TOKENS,
-    )
+    return generation_workload(ctx, loaded, batch, LENGTHS)
 
 
 SPEC = WorkloadSpec(

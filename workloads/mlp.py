@@ -16,16 +16,13 @@ the arithmetic, and a learnable signal lets the quality gate check that training
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-
 import torch
 from torch import nn
 
 from workloads.base import DTYPES, PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
 from workloads.compression import compress
+from workloads.inference import forward_step
 from workloads.inputs import synthetic_classification
-from workloads.precision import autocast_for
 from workloads.quantize import QUANTIZED_DTYPES
 from workloads.training import Trainer, batches_of, make_optimizer, parameter_bytes
 
@@ -93,17 +90,8 @@ def prepare_inference(ctx: PrepareContext) -> PreparedWorkload:
     inputs, _ = synthetic_classification(batch * 2, (widths[0],), widths[-1], ctx.seed)
     inputs = inputs.to(device)
     details = compress(ctx, model, inputs[:batch])
-    runnable = torch.compile(model) if ctx.compile else model
-    autocast = autocast_for(ctx) if ctx.dtype not in QUANTIZED_DTYPES else contextlib.nullcontext
-    cycle = itertools.cycle([inputs[:batch], inputs[batch:]])
-
-    @torch.inference_mode()
-    def step() -> None:
-        with autocast():
-            runnable(next(cycle))
-
     return PreparedWorkload(
-        step=step,
+        step=forward_step(ctx, model, [inputs[:batch], inputs[batch:]]),
         items_per_step=batch,
         item_unit="samples",
         mode="infer",

@@ -18,16 +18,14 @@ prefer.
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 from torch import nn
 
 from workloads import datasets
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, WorkloadSpec
 from workloads.compression import compress
+from workloads.inference import forward_step
 from workloads.inputs import image_data
-from workloads.precision import autocast_for
 from workloads.training import Trainer, batches_of, make_optimizer, parameter_bytes
 
 # Output channels per convolution; "M" is a 2x2 max-pool.
@@ -117,17 +115,8 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     scaled_init(model)
     model.eval()
     common["details"].update(compress(ctx, model, batches[0][0]))
-    runnable = torch.compile(model) if ctx.compile else model
-    autocast = autocast_for(ctx)
-    cycle = itertools.cycle([x for x, _ in batches])
-
-    @torch.inference_mode()
-    def step() -> None:
-        with autocast():
-            runnable(next(cycle))
-
     return PreparedWorkload(
-        step=step,
+        step=forward_step(ctx, model, [x for x, _ in batches]),
         mode="infer",
         run=RunDefinition(f"one pass over the {TEST_IMAGES:,} CIFAR-10 test images", TEST_IMAGES),
         **common,
