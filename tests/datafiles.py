@@ -94,3 +94,15 @@ def tiny_llama(directory: Path, std: float = 0.02) -> Path:
     folder = directory / "tiny-llama"
     model.save_pretrained(folder)
     return folder
+
+
+def word_tokenizer(folder: Path, text: str, vocab: int = 300) -> None:
+    """A real ``tokenizer.json`` (BPE trained on ``text`` with the tokenizers library), saved
+    the way transformers saves one, so AutoTokenizer loads it like a model's own."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.train_from_iterator([text], trainers.BpeTrainer(vocab_size=vocab, special_tokens=["[UNK]"]))
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]").save_pretrained(str(folder))

@@ -41,6 +41,9 @@ def test_a_safetensors_directory_generates_and_times_prefill_apart(tmp_path):
     metrics = prepared.extra_metrics(2)
     assert metrics["new_tokens"] == 4 and metrics["ttft_s_median"] > 0
     assert prepared.details["kv_cache_bytes"] == 2 * 2 * 1 * (8 + 4) * 2 * 32 * 4  # L B T Hkv d fp32
+    # the fit check counted the checkpoint's parameters from its safetensors header
+    assert causal_lm.safetensors_parameters(folder) == prepared.parameters
+    assert prepared.details["memory_need_bytes"] >= prepared.parameters * 4
 
 
 @pytest.mark.parametrize(
@@ -128,3 +131,13 @@ def test_bad_model_directories_are_one_line(tmp_path):
     (folder / "config.json").write_text('{"model_type": "bert", "hidden_size": 8}')
     with pytest.raises(UserInputError, match="architecture 'bert' is not supported"):
         causal_lm.prepare(ctx("fp32", folder))
+
+
+def test_real_weights_and_a_tokenizer_add_perplexity_on_the_bundled_text(tmp_path):
+    folder = datafiles.tiny_llama(tmp_path)
+    datafiles.word_tokenizer(folder, fidelity.PERPLEXITY_TEXT.read_text())
+    prepared = causal_lm.prepare(ctx("int8", folder))
+    figures = prepared.details["fidelity"]
+    # a random 512-token model: perplexity near the vocabulary size, finite and above 1
+    assert 1 < figures["perplexity"] < 10_000 and "perplexity.txt" in figures["perplexity_note"]
+    assert "tokenised English prompt" in prepared.data_note
