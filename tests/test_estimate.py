@@ -31,6 +31,17 @@ def test_compute_bound_step():
     assert est.basis.startswith("compute-bound: 1 TFLOP per step at 25%-100% of 100 TFLOP/s fp32")
 
 
+def test_quantized_arithmetic_runs_at_16_bit_on_a_gpu_and_fp32_on_a_cpu():
+    gpu = Target("G", "GPU", "gpu", {"fp32": 1e13, "bf16": 1e14}, 1e12)
+    cpu = Target("C", "CPU", "cpu", {"fp32": 1e11}, 1e11)  # no int8 peak: MFU not claimed there
+    demand = Demand(1e12, 10, 1e6, "int8")
+    assert estimate_step(demand, gpu, FLAT).terms["compute"].central == pytest.approx(1e12 / (1e14 * 0.5))
+    assert estimate_step(demand, cpu, FLAT).terms["compute"].central == pytest.approx(1e12 / (1e11 * 0.5))
+    catalog = load_catalog()
+    assert constants_for(catalog, "cpu", "int4") == constants_for(catalog, "cpu", "fp32")
+    assert constants_for(catalog, "gpu", "int8") == constants_for(catalog, "gpu", "bf16")
+
+
 def test_bandwidth_bound_step():
     est = estimate_step(Demand(1e9, 100, 1e10, "fp32"), TARGET, FLAT)
     assert est.bound == "memory"  # 1e10 B / (1e12 B/s x 0.5) = 20 ms; compute 20 us

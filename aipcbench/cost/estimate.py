@@ -112,19 +112,24 @@ class StepEstimate:
         return self.seconds.scaled(steps)
 
 
-# Weight-quantized cells store int8/int4 weights but multiply in 16-bit (weight-only kernels
-# dequantize on the fly): their compute peak and efficiencies are the bf16 ones, while their
-# bytes (the decode bound) are already the quantized weights' in the step demand.
-ARITHMETIC_DTYPE = {"int8": "bf16", "int4": "bf16"}
+# Weight-quantized cells store int8/int4 weights, while their bytes (the decode bound) are
+# already the quantized weights' in the step demand. Their arithmetic: GPU weight-only kernels
+# dequantize into 16-bit tensor-core products, so the bf16 peak (then fp16, fp32); the CPU
+# kernels (fbgemm int8, the int4 packing matmul) run at about the fp32 FMA rate, so fp32 there
+# (on a 2-core AVX2 EPYC, mlp:infer int8 took 17 s per run against 36 s in fp32).
+QUANTIZED = ("int8", "int4")
 
 
-def arithmetic_dtype(dtype: str) -> str:
-    return ARITHMETIC_DTYPE.get(dtype, dtype)
+def arithmetic_dtypes(dtype: str, device_class: str) -> tuple[str, ...]:
+    """The dtypes whose peak and constants stand for ``dtype``'s arithmetic, best first."""
+    if dtype not in QUANTIZED:
+        return (dtype,)
+    return ("fp32",) if device_class == "cpu" else ("bf16", "fp16", "fp32")
 
 
 def constants_for(catalog: Catalog, device_class: str, dtype: str) -> Constants | None:
     """The catalog's efficiencies and overhead for a class and dtype (a ``*`` row for any dtype)."""
-    dtype = arithmetic_dtype(dtype)
+    dtype = arithmetic_dtypes(dtype, device_class)[0]
     found, sources = {}, []
     for quantity in ("compute_efficiency", "memory_efficiency", "per_op_overhead_s"):
         row = catalog.estimator_row(device_class, quantity, dtype)
@@ -148,7 +153,14 @@ def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepE
     """The roofline with a dispatch floor for one step; None if no term can be computed."""
     terms: dict[str, Span] = {}
     words: dict[str, str] = {}
-    peak = target.peak_flop_per_s.get(arithmetic_dtype(demand.dtype))
+    peak = next(
+        (
+            target.peak_flop_per_s[d]
+            for d in arithmetic_dtypes(demand.dtype, target.device_class)
+            if target.peak_flop_per_s.get(d)
+        ),
+        None,
+    )
     if demand.flop_count and peak:
         eff = constants.compute_efficiency
         terms["compute"] = Span(
