@@ -147,3 +147,14 @@ def test_tokens_command_prints_every_generation_cell_and_refuses_bad_input(cli, 
     missing = tmp_path / "nope.json"
     code, out, err = cli("tokens", str(missing))
     assert code == 2 and "Traceback" not in err and "error: no usable results files" in err
+
+
+def test_the_report_says_where_each_model_run_fits():
+    from aipcbench.report.fit_views import fit_rows
+
+    catalog = load_catalog()
+    comparisons = compare([document([generation()])], catalog, build_profile({"price_usd": 1000}, catalog))
+    rows = fit_rows(comparisons, catalog)
+    assert [(r["model"], r["dtype"]) for r in rows] == [("GPT-2 (124M)", d) for d in ("bf16", "int8", "int4")]
+    assert all(r["context"] == 1024 for r in rows)  # GPT-2's own maximum, below 4,096
+    assert rows[0]["need_bytes"] > rows[2]["need_bytes"] and any("H100" in d for d in rows[0]["fits"])

@@ -13,7 +13,7 @@ from aipcbench.config import CostConfig, PricingConfig, ReportConfig, RunConfig
 from aipcbench.cost.advise import Advice, advise, candidates
 from aipcbench.errors import StorageError, UserInputError
 from aipcbench.files import check_output_path
-from aipcbench.report import cost_views, decision_views, token_views
+from aipcbench.report import cost_views, decision_views, fit_views, token_views
 from aipcbench.report.formatters import as_csv, safe_text
 from aipcbench.results.store import ResultsDocument, discover, load, load_many
 
@@ -76,11 +76,18 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render(documents, comparisons, machine, out: Path, decision=None, token_rows=None) -> Path:
+def language_model_rows(comparisons, catalog: Catalog, machine_name: str) -> tuple[list, list]:
+    """The report's language-model tables: $ per million tokens, and does it fit."""
+    tokens = token_views.rows(token_views.all_token_costs(comparisons, catalog, machine_name))
+    return tokens, fit_views.fit_rows(comparisons, catalog)
+
+
+def render(documents, comparisons, machine, out: Path, decision=None, catalog=None) -> Path:
     from aipcbench.report.context import build_context
     from aipcbench.report.render import write_report
 
-    context = build_context(documents, comparisons, machine, _now(), decision, token_rows)
+    tokens, fits = language_model_rows(comparisons, catalog or load_catalog(), machine.name)
+    context = build_context(documents, comparisons, machine, _now(), decision, tokens, fits)
     try:
         return write_report(context, out)
     except OSError as exc:
@@ -109,10 +116,8 @@ def report_command(config: ReportConfig) -> int:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         print(render_plain(build_context(documents, comparisons, machine, now), config.format), end="")
         return 0
-    tokens = token_views.rows(
-        token_views.all_token_costs(comparisons, load_catalog(config.pricing.catalog_files), machine.name)
-    )
-    print(f"report: {render(documents, comparisons, machine, out, advice.decision, tokens)}")
+    catalog = load_catalog(config.pricing.catalog_files)
+    print(f"report: {render(documents, comparisons, machine, out, advice.decision, catalog)}")
     return 0
 
 
@@ -140,5 +145,4 @@ def report_for_run(
     advice = advise(documents, catalog, pricing)
     name = results_path.name.replace("run-", "report-").replace(".json", ".html")
     out = check_output_path(config.report_dir / name, "--report-dir")
-    tokens = token_views.rows(token_views.all_token_costs(advice.comparisons, catalog, advice.machine.name))
-    return render(documents, advice.comparisons, advice.machine, out, advice.decision, tokens)
+    return render(documents, advice.comparisons, advice.machine, out, advice.decision, catalog)

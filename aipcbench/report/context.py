@@ -216,6 +216,7 @@ def build_context(
     generated_at: str,
     decision: Any = None,
     token_rows: list[dict[str, Any]] | None = None,
+    fit_rows: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     rows, samples = record_rows(documents)
     ok_rows = [r for r in rows if r["status"] == "ok"]
@@ -239,6 +240,7 @@ def build_context(
         "environments": environments(documents),
         "cost_tables": cost_tables(comparisons),
         "tokens": token_rows or [],
+        "fit": fit_rows or [],
         "compression": compression_rows(documents),
         "figures": {
             "throughput": figures.throughput(ok_rows),

@@ -35,3 +35,29 @@ def fit_command(
             print(safe_text(f"  fits: {', '.join(fits) or 'nothing in the catalog'}"))
             print(safe_text(f"  does not fit: {', '.join(r.device for r in rows if not r.fits) or '-'}"))
     return 0
+
+
+REPORT_DTYPES = ("bf16", "int8", "int4")
+REPORT_CONTEXT = 4096
+
+
+def fit_rows(comparisons, catalog) -> list[dict]:
+    """For every catalog model a generation cell ran: per dtype at batch 1 and a 4,096-token
+    context (or the model's own maximum), what it needs and which devices can hold it."""
+    names = {c.details.get("model") for c in comparisons if c.mode == "generate"}
+    rows = []
+    for model in (m for m in catalog.model_configs if m.name in names):
+        context = int(min(REPORT_CONTEXT, model.max_context))
+        for dtype in REPORT_DTYPES:
+            table = fit_table(catalog, model, dtype, 1, context)
+            rows.append(
+                {
+                    "model": model.name,
+                    "dtype": dtype,
+                    "context": context,
+                    "need_bytes": memory_need(model, dtype, 1, context).total_bytes,
+                    "fits": [r.device for r in table if r.fits],
+                    "does_not_fit": [r.device for r in table if not r.fits],
+                }
+            )
+    return rows
