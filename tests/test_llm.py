@@ -141,3 +141,23 @@ def test_real_weights_and_a_tokenizer_add_perplexity_on_the_bundled_text(tmp_pat
     # a random 512-token model: perplexity near the vocabulary size, finite and above 1
     assert 1 < figures["perplexity"] < 10_000 and "perplexity.txt" in figures["perplexity_note"]
     assert "tokenised English prompt" in prepared.data_note
+
+
+def test_a_bad_model_is_refused_before_the_first_cell(cli, tmp_path):
+    results = tmp_path / "results"
+    for model, message in (
+        ("no-such-model", "neither a catalog model"),
+        (str(tmp_path), "has no config.json"),
+    ):
+        code, _, err = cli(
+            "run",
+            "--workloads",
+            "causal-lm:batch1",
+            "--model",
+            model,
+            "--results-dir",
+            str(results),
+            "--no-report",
+        )
+        assert code == 2 and message in err and "Traceback" not in err
+    assert not list(results.glob("run-*.json"))  # nothing started

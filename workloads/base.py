@@ -105,3 +105,5 @@ class WorkloadSpec:
     dtypes: tuple[str, ...] = ("fp32", "bf16", "fp16")
     # The sizes a run without ``name:size`` gets (None: all); others are asked for by name.
     default_sizes: tuple[str, ...] | None = None
+    # Checks the options before the first cell starts (raises UserInputError: one line, exit 2)
+    check_options: Callable[[WorkloadOptions], None] | None = None

@@ -55,6 +55,24 @@ def resolve(name: str, data_dir: Path | None) -> tuple[ModelConfig, Path | None]
     return shape_of(read_config(directory), str(directory), directory.name), directory
 
 
+def check_model_option(options) -> None:
+    """``--model`` checked before any cell starts (one line, exit 2): a catalog key, or a
+    directory with a config of a supported architecture and safetensors weights."""
+    if options.model in {m.key for m in load_catalog().model_configs}:
+        return
+    _, directory = resolve(options.model, None)  # a missing directory, config or architecture
+    if not any(directory.glob("*.safetensors")):
+        pickled = (directory / "pytorch_model.bin").is_file()
+        raise UserInputError(
+            f"--model: {directory}: no model.safetensors"
+            + (
+                " (only pickled pytorch_model.bin, never loaded: convert it with save_pretrained)"
+                if pickled
+                else ""
+            )
+        )
+
+
 def device_memory_bytes(device_id: str) -> tuple[float, str]:
     """Memory the cell may use: a GPU's total, or the host's available memory for the CPU."""
     if device_id.startswith("cuda"):
@@ -146,4 +164,5 @@ SPEC = WorkloadSpec(
     prepare=prepare,
     preload=("transformers.models.llama.modeling_llama",),
     dtypes=DTYPES,
+    check_options=check_model_option,
 )

@@ -47,6 +47,8 @@ def resolve(config: RunConfig, inventory: Any) -> RunConfig:
             raise UserInputError(
                 f"--workloads: '{name}' has no size '{size}' (valid: {', '.join(spec.sizes)})"
             )
+        if spec.check_options is not None:
+            spec.check_options(config.options)
     return replace(config, devices=devices, workloads=chosen)
 
 
