@@ -88,7 +88,8 @@ def quantize_linears(model: nn.Module, dtype: str, device_type: str) -> str:
         raise Unsupported(f"int4: no linear layer has a width divisible by {INT4_GROUP}")
     return (
         f"torch int4 CPU kernel (_weight_int4pack_mm_for_cpu): 4-bit weights, groups of {INT4_GROUP} "
-        f"with bf16 scale and zero point, activations cast to bf16 for the matmul; {replaced} linear layers"
+        f"with bf16 scale and zero point, activations cast to bf16 for the matmul; "
+        f"{replaced} linear layer{'' if replaced == 1 else 's'}"
     )
 
 
