@@ -150,7 +150,11 @@ def remote_results(remote: Path) -> None:
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
         "run_id": "cloud",
-        "environment": {"host": "cloudbox", "devices": [{"id": "cuda:0", "name": "NVIDIA H100 80GB HBM3"}]},
+        "environment": {
+            "host": "cloudbox",
+            "started_at": "2099-01-01T00:00:00+00:00",  # the suite started long after the launch
+            "devices": [{"id": "cuda:0", "name": "NVIDIA H100 80GB HBM3"}],
+        },
         "devices_measured": {},
         "records": [to_plain(record)],
     }
@@ -190,6 +194,7 @@ def test_success_brings_results_home_tears_down_and_cost_calls_them_measured(clo
     assert stamped["request"] == "H100:1" and stamped["instance_type"] == "p5.4xlarge"
     assert stamped["usd_per_hour"] == 4.0 and stamped["torn_down"] is True
     assert stamped["provision_and_setup_s"] >= 0 and stamped["billed_s_upper_bound"] >= stamped["suite_s"]
+    assert stamped["launch_to_suite_start_s"] > 0
     assert "no cluster left running (1 started" in capsys.readouterr().err
     assert path in discover([folder.parent])
     local = document([ok_record("vgg16-cifar10", "train", seconds_per_run=6000.0)], host="laptop")
@@ -293,3 +298,16 @@ def test_measured_start_up_is_billed_per_run_unless_given():
     assert seconds == 400.0 and "median provisioning and set-up time of 2" in note
     assert startup_seconds(documents, 0.0) == (0.0, None)
     assert startup_seconds([], None) == (0.0, None)
+
+
+def test_launch_to_suite_start_reads_the_clusters_clock_and_refuses_nonsense():
+    from aipcbench.cloud.results import launch_to_suite_start_s
+
+    launched = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    assert launch_to_suite_start_s({"started_at": "2023-11-14T22:18:20+00:00"}, launched) == 300.0
+    assert launch_to_suite_start_s({"started_at": "2023-11-14T22:00:00+00:00"}, launched) is None  # before
+    assert launch_to_suite_start_s({"started_at": "yesterday"}, launched) is None
+    assert (
+        launch_to_suite_start_s({}, launched) is None
+        and launch_to_suite_start_s({"started_at": "x"}, None) is None
+    )

@@ -76,7 +76,7 @@ def measure_one(
     (the provisioned price x launch-to-down time; the budgeted cap when no price came back)."""
     task = task_config(plan, config.suite, config.spot, config.clouds)
     started = clock()
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {"launched_at_unix_s": time.time()}
     offer, fetched, brought = None, [], []
     staging = config.results_dir / "cloud" / f".incoming-{cluster}"
     try:

@@ -7,6 +7,7 @@ estimator's calibration count them as *measured* for that accelerator, like any 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -30,6 +31,21 @@ def cloud_facts(
     }
 
 
+def launch_to_suite_start_s(environment: dict[str, Any], launched_at: float | None) -> float | None:
+    """Seconds from the launch request (this machine's clock) to the suite's start (the
+    cluster's clock, ``environment.started_at``): provisioning, set-up and start-up; the first
+    step follows after the first cell's own set-up. Clock skew between the two (NTP: well under
+    a second) is in it."""
+    started = environment.get("started_at")
+    if launched_at is None or not isinstance(started, str):
+        return None
+    try:
+        seconds = dt.datetime.fromisoformat(started).timestamp() - launched_at
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
 def bring_home(fetched: Path, destination_dir: Path, facts: dict[str, Any]) -> Path:
     """Copy one fetched results file to ``destination_dir`` with ``environment.cloud`` set."""
     try:
@@ -39,7 +55,8 @@ def bring_home(fetched: Path, destination_dir: Path, facts: dict[str, Any]) -> P
     if not isinstance(data, dict):
         raise DataError(f"{fetched}: fetched results are not a results document")
     environment = data.get("environment") if isinstance(data.get("environment"), dict) else {}
-    data["environment"] = {**environment, "cloud": facts}
+    start = launch_to_suite_start_s(environment, facts.get("launched_at_unix_s"))
+    data["environment"] = {**environment, "cloud": {**facts, "launch_to_suite_start_s": start}}
     destination_dir.mkdir(parents=True, exist_ok=True)
     target = destination_dir / fetched.name
     write_text_atomic(target, json.dumps(data, indent=1))
