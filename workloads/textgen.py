@@ -84,11 +84,15 @@ DECODERS = {
 def cache_argument(model) -> str:
     """The name of the KV-cache argument and output: ``cache`` from transformers 5.2x (where
     ``past_key_values`` is deprecated), ``past_key_values`` before."""
-    try:
-        parameters = inspect.signature(model.forward).parameters
-    except (TypeError, ValueError):
-        return "past_key_values"
-    return "cache" if "cache" in parameters else "past_key_values"
+    known = getattr(model, "_aipcbench_cache_argument", None)
+    if known is None:  # asked once per model, outside the steps after the first
+        try:
+            parameters = inspect.signature(model.forward).parameters
+            known = "cache" if "cache" in parameters else "past_key_values"
+        except (TypeError, ValueError):
+            known = "past_key_values"
+        model._aipcbench_cache_argument = known
+    return known
 
 
 @torch.inference_mode()
