@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from aipcbench.errors import DataError
 from workloads import fidelity
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition
 from workloads.inputs import seeded_generator
@@ -65,8 +66,6 @@ def prompt_ids(
     """The prompt as token ids: tokenised text when a tokenizer is present, else fixed ids."""
     if directory is not None and any((directory / f).is_file() for f in ("tokenizer.json", "vocab.json")):
         from transformers import AutoTokenizer
-
-        from aipcbench.errors import DataError
 
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
