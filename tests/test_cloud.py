@@ -272,6 +272,11 @@ def test_a_refusal_launches_nothing(tmp_path, monkeypatch):
     config = CloudConfig(("H100:1",), results_dir=tmp_path)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     assert runner.run_command(config, connect=lambda: SkyPilot(fake, fake), ask=lambda _: "n") == 0
+
+    def ctrl_d(prompt):
+        raise EOFError
+
+    assert runner.run_command(config, connect=lambda: SkyPilot(fake, fake), ask=ctrl_d) == 0
     assert fake.calls == []
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     with pytest.raises(UserInputError, match="--yes"):

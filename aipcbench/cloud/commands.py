@@ -22,7 +22,7 @@ from aipcbench.cloud.lifecycle import measure_one, say
 from aipcbench.cloud.skypilot_api import SkyPilot, load_skypilot
 from aipcbench.cloud.task import task_config, task_yaml
 from aipcbench.config import CloudConfig
-from aipcbench.errors import AipcbenchError, Interrupted, UserInputError, exception_line
+from aipcbench.errors import AipcbenchError, Interrupted, StorageError, UserInputError, exception_line
 from aipcbench.files import check_output_path
 from aipcbench.report.formatters import duration, safe_text, usd
 
@@ -66,7 +66,10 @@ def task_command(config: CloudConfig) -> int:
             if len(plans) == 1
             else config.out.with_name(f"{plan.request.skypilot_name}-{config.out.name}")
         )
-        check_output_path(out, "--out").write_text(text)
+        try:
+            check_output_path(out, "--out").write_text(text)
+        except OSError as exc:
+            raise StorageError(f"cannot write the task '{out}': {exc.strerror or exc}") from None
         say(f"task for {plan.request.label} written to {out}")
     return 0
 
@@ -77,10 +80,11 @@ def confirmed(plans: list[Budget], config: CloudConfig, ask: Callable[[str], str
     if not sys.stdin.isatty():
         raise UserInputError("cloud run: not a terminal to confirm in; pass --yes to launch")
     total = sum(p.at_most_usd for p in plans)
-    return ask(f"Launch {len(plans)} cluster(s), at most {usd(total)} in all? [y/N] ").strip().lower() in (
-        "y",
-        "yes",
-    )
+    try:
+        answer = ask(f"Launch {len(plans)} cluster(s), at most {usd(total)} in all? [y/N] ")
+    except EOFError:  # Ctrl-D: no
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def run_command(
