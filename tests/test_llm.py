@@ -140,6 +140,7 @@ def test_real_weights_and_a_tokenizer_add_perplexity_on_the_bundled_text(tmp_pat
     figures = prepared.details["fidelity"]
     # a random 512-token model: perplexity near the vocabulary size, finite and above 1
     assert 1 < figures["perplexity"] < 10_000 and "perplexity.txt" in figures["perplexity_note"]
+    assert figures["prompts"] == "4 pieces of 32 tokens of perplexity.txt"  # real text, not random ids
     assert "tokenised English prompt" in prepared.data_note
 
 

@@ -20,10 +20,17 @@ FIDELITY_PROMPTS, FIDELITY_TOKENS = 4, 32
 PERPLEXITY_TEXT = Path(__file__).parent / "data" / "perplexity.txt"
 
 
-def fidelity_prompts(vocab: int, seed: int, device: torch.device) -> torch.Tensor:
-    """Fixed token ids (FIDELITY_PROMPTS, FIDELITY_TOKENS): the same for every dtype of a model."""
+def fidelity_prompts(vocab: int, seed: int, device: torch.device, tokenizer=None) -> tuple[torch.Tensor, str]:
+    """Fixed prompts (FIDELITY_PROMPTS, FIDELITY_TOKENS), the same for every dtype of a model:
+    consecutive pieces of the bundled text when a tokenizer is present, else fixed random ids."""
+    count = FIDELITY_PROMPTS * FIDELITY_TOKENS
+    if tokenizer is not None:
+        ids = perplexity_tokens(tokenizer, count)
+        if len(ids) == count:
+            text = torch.tensor(ids).reshape(FIDELITY_PROMPTS, FIDELITY_TOKENS)
+            return text.to(device), f"{FIDELITY_PROMPTS} pieces of {FIDELITY_TOKENS} tokens of perplexity.txt"
     ids = torch.randint(0, vocab, (FIDELITY_PROMPTS, FIDELITY_TOKENS), generator=seeded_generator(seed + 1))
-    return ids.to(device)
+    return ids.to(device), f"{FIDELITY_PROMPTS} fixed prompts of {FIDELITY_TOKENS} random token ids"
 
 
 @torch.inference_mode()

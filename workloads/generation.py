@@ -77,7 +77,7 @@ def prompt_ids(
     return ids.repeat(batch, 1), "fixed random token ids (no tokenizer files found)", None
 
 
-def to_cell_dtype(ctx: PrepareContext, loaded: LoadedModel, vocab: int) -> dict:
+def to_cell_dtype(ctx: PrepareContext, loaded: LoadedModel, vocab: int, tokenizer=None) -> dict:
     """Cast to the cell's dtype, or quantize (measuring fidelity first); returns the details."""
     device = torch.device(ctx.device_id)
     model = loaded.model
@@ -85,14 +85,14 @@ def to_cell_dtype(ctx: PrepareContext, loaded: LoadedModel, vocab: int) -> dict:
         loaded.model = model.to(device=device, dtype=TORCH_DTYPES[ctx.dtype]).eval()
         return {}
     model = model.to(device=device, dtype=torch.float32).eval()
-    ids = fidelity.fidelity_prompts(vocab, ctx.seed, device)
+    ids, prompts = fidelity.fidelity_prompts(vocab, ctx.seed, device, tokenizer)
     reference = fidelity.log_probs(model, ids)
     method = quantize_linears(model, ctx.dtype, ctx.device_type)
     details = {
         "quantization": method,
         "fidelity": {
             "reference_dtype": "fp32",
-            "prompts": f"{fidelity.FIDELITY_PROMPTS} fixed prompts of {fidelity.FIDELITY_TOKENS} tokens",
+            "prompts": prompts,
             **fidelity.compare(reference, fidelity.log_probs(model, ids)),
         },
     }
@@ -107,7 +107,7 @@ def generation_workload(
     run_generations = lengths.run_generations
     vocab = int(loaded.model.config.get_text_config().vocab_size)
     ids, prompt_note, tokenizer = prompt_ids(loaded.directory, batch, prompt_tokens, vocab, ctx.seed)
-    quant = to_cell_dtype(ctx, loaded, vocab)
+    quant = to_cell_dtype(ctx, loaded, vocab, tokenizer)
     model = loaded.model
     if quant and tokenizer is not None and loaded.weights_source == "pretrained":
         quant["fidelity"]["perplexity_note"] = (
