@@ -73,3 +73,34 @@ def test_nccl_data_parallel_with_one_rank(cli, tmp_path):
     assert code == 0, err
     (record,) = results.load(next(tmp_path.glob("run-*.json"))).records
     assert record.status == "ok" and record.data_parallel.backend == "nccl"
+
+
+def test_causal_lm_on_cuda_fits_generates_and_quantizes_where_torchao_is(cli, tmp_path):
+    """A Qwen2.5-0.5B-shaped model at bf16, int8 and int4: ok, or int8/int4 skipped with the
+    reason when torchao is not installed (it is the CUDA path; the CPU kernels are torch's)."""
+    code, _, err = cli(
+        "run",
+        "--devices",
+        "cuda:0",
+        "--workloads",
+        "causal-lm:batch1",
+        "--model",
+        "qwen2.5-0.5b",
+        "--dtype",
+        "bf16,int8,int4",
+        "--new-tokens",
+        "16",
+        "--results-dir",
+        str(tmp_path),
+        *FAST,
+    )
+    assert code == 0, err
+    records = {r.dtype: r for r in results.load(next(tmp_path.glob("run-*.json"))).records}
+    assert records["bf16"].status == "ok" and records["bf16"].memory.peak_bytes > 0
+    for dtype in ("int8", "int4"):
+        record = records[dtype]
+        assert record.status == "ok" or (record.status == "skipped" and "torchao" in record.reason), (
+            record.reason
+        )
+        if record.status == "ok":
+            assert 0 <= record.workload_facts.details["fidelity"]["top1_agreement"] <= 1
