@@ -103,3 +103,59 @@ def test_a_wrong_typed_file_among_good_ones_still_renders_the_html_report(cli, t
     assert err.count("record 6 skipped") == 1 and "step_time" in err
     assert "record 7 skipped" in err and "time_s: must be >= 0" in err
     assert (tmp_path / "r.html").stat().st_size > 1_000_000
+
+
+def test_hostile_generation_details_never_crash_tokens_fit_or_compression(cli, tmp_path):
+    """A workload's details are free-form: the $-per-token, does-it-fit and compression tables
+    read counts, model names and fractions from them, so wrong types and a zero median must
+    be passed over, never crash (found on review: int('abc'), an unhashable model name, a
+    division by a zero median)."""
+    import dataclasses
+
+    from aipcbench.results.record import WorkloadFacts
+    from aipcbench.results.schema import FORMAT, SCHEMA_VERSION
+    from tests.records import ok_record
+
+    def generation(dtype, details, median_s=1.0, size="batch1"):
+        record = ok_record(
+            "gpt2-generate",
+            size,
+            dtype=dtype,
+            seconds_per_run=100.0,
+            items_per_step=128,
+            items_per_run=128_000,
+            mode="generate",
+            median_s=median_s,
+        )
+        facts = WorkloadFacts("generate", 128, "tokens", "synthetic", details=details)
+        return dataclasses.replace(record, workload_facts=facts)
+
+    records = [
+        generation("fp32", {"prompt_tokens": "abc", "new_tokens": "=cmd|' /C calc'!A0", "model": ["x"]}),
+        generation(
+            "int8", {"fidelity": {"top1_agreement": "1"}, "model": {"a": 1}, "quantization": ["q"]}, 0.0
+        ),
+        generation("fp32", {"pruned_fraction": True, "fidelity": [1, 2]}, size="batch1-pruned"),
+        generation("int4", {"prompt_tokens": 1e308, "new_tokens": 0, "pruned_fraction": 2.5}),
+    ]
+    data = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "run_id": "h",
+        "environment": {"host": "h", "cloud": {"provision_and_setup_s": "x"}},
+        "devices_measured": {},
+        "records": [to_plain(r) for r in records],
+    }
+    path = tmp_path / "run-h.json"
+    path.write_text(json.dumps(data))
+    for argv in (
+        ["tokens"],
+        ["tokens", "--format", "csv"],
+        ["report", "--format", "md"],
+        ["report", "--format", "json"],
+        ["report", "--out", str(tmp_path / "r.html")],
+    ):
+        code, out, err = cli(*argv, str(path))
+        assert code == 0 and "Traceback" not in err, (argv, err)
+    csv_text = cli("tokens", "--format", "csv", str(path))[1]
+    assert "=cmd" not in csv_text and "GPT-2" not in csv_text  # no formula; no model name invented

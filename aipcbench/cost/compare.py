@@ -85,7 +85,8 @@ class CellComparison:
     # What a run is made of, for prices per item ($ per million tokens) and compression tables
     items_per_run: float | None = None
     item_unit: str = ""
-    details: dict = field(default_factory=dict, repr=False)
+    details: dict = field(default_factory=dict, repr=False)  # the workload's, free-form
+    parameter_count: int | None = None
 
     @property
     def label(self) -> str:
@@ -262,10 +263,8 @@ def _compare_cell(
         local_method=local_method,
         items_per_run=record.run.items_per_run if record.run else None,
         item_unit=record.workload_facts.item_unit if record.workload_facts else "",
-        details={
-            **(record.workload_facts.details if record.workload_facts else {}),
-            "parameter_count": record.workload_facts.parameter_count if record.workload_facts else None,
-        },
+        details=dict(record.workload_facts.details) if record.workload_facts else {},
+        parameter_count=record.workload_facts.parameter_count if record.workload_facts else None,
     )
 
 

@@ -54,6 +54,14 @@ class TokenCosts:
         return self.apis[0] if self.apis else None
 
 
+def _count(value: Any, default: int) -> int:
+    """A token count read from a record's free-form details: a whole number >= 1, else the
+    default (a results file is data from anywhere: a string or a 1e308 there is no count)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 10**9:
+        return default
+    return int(value)
+
+
 def per_million(usd_per_run: float | None, tokens_per_run: float) -> float | None:
     return None if usd_per_run is None else usd_per_run / tokens_per_run * MILLION
 
@@ -73,7 +81,8 @@ def token_costs(comparison: CellComparison, catalog: Catalog, local_name: str) -
     if comparison.mode != "generate" or comparison.item_unit != "tokens" or not tokens:
         return None
     details = comparison.details
-    prompt, new = int(details.get("prompt_tokens") or 0), int(details.get("new_tokens") or 1)
+    prompt, new = _count(details.get("prompt_tokens"), 0), _count(details.get("new_tokens"), 1)
+    model = details.get("model")
     local = TokenPrice(
         where=local_name,
         kind="local",
@@ -103,18 +112,18 @@ def token_costs(comparison: CellComparison, catalog: Catalog, local_name: str) -
                 provenance=f"list price of {price.as_of} ({price.source})",
             )
             for price in catalog.api_prices
-            if comparable(price, details.get("parameter_count"))
+            if comparable(price, comparison.parameter_count)
         ),
         key=lambda p: p.usd_per_mtok,
     )
     return TokenCosts(
         cell=comparison.label,
-        model=str(details.get("model") or comparison.workload),
+        model=model if isinstance(model, str) and model else comparison.workload,
         dtype=comparison.dtype,
         prompt_tokens=prompt,
         new_tokens=new,
         local=local,
         clouds=clouds,
         apis=tuple(apis),
-        fidelity=details.get("fidelity"),
+        fidelity=details.get("fidelity") if isinstance(details.get("fidelity"), dict) else None,
     )

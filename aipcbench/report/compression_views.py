@@ -29,13 +29,16 @@ def compression_rows(documents: list[ResultsDocument]) -> list[dict[str, Any]]:
         ok = {
             (r.workload, r.size, r.dtype, r.device): r
             for r in document.records
-            if r.measured and r.step_time is not None
+            if r.measured and r.step_time is not None and r.step_time.median_s > 0
         }
         for (workload, size, dtype, device), record in ok.items():
             details = record.workload_facts.details if record.workload_facts else {}
             if not isinstance(details, dict):
                 continue
-            pruned = isinstance(details.get("pruned_fraction"), (int, float))
+            fraction = details.get("pruned_fraction")
+            pruned = (
+                isinstance(fraction, (int, float)) and not isinstance(fraction, bool) and 0 <= fraction <= 1
+            )
             if not pruned and dtype not in ("int8", "int4"):
                 continue
             base = ok.get((workload, size.removesuffix(PRUNED_SUFFIX), "fp32", device))
@@ -47,7 +50,7 @@ def compression_rows(documents: list[ResultsDocument]) -> list[dict[str, Any]]:
                     "device": document.device_name(device),
                     "cell": f"{workload}:{size} {dtype}",
                     "change": " + ".join(
-                        ([f"{details['pruned_fraction']:.0%} of weights zeroed"] if pruned else [])
+                        ([f"{fraction:.0%} of weights zeroed"] if pruned else [])
                         + ([f"{dtype} weights"] if dtype in ("int8", "int4") else [])
                     ),
                     "base": f"{workload}:{size.removesuffix(PRUNED_SUFFIX)} fp32" if base else "",

@@ -44,7 +44,8 @@ REPORT_CONTEXT = 4096
 def fit_rows(comparisons, catalog) -> list[dict]:
     """For every catalog model a generation cell ran: per dtype at batch 1 and a 4,096-token
     context (or the model's own maximum), what it needs and which devices can hold it."""
-    names = {c.details.get("model") for c in comparisons if c.mode == "generate"}
+    models = (c.details.get("model") for c in comparisons if c.mode == "generate")
+    names = {name for name in models if isinstance(name, str)}  # details are free-form data
     rows = []
     for model in (m for m in catalog.model_configs if m.name in names):
         context = int(min(REPORT_CONTEXT, model.max_context))
