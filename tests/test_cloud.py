@@ -316,3 +316,13 @@ def test_launch_to_suite_start_reads_the_clusters_clock_and_refuses_nonsense():
         launch_to_suite_start_s({}, launched) is None
         and launch_to_suite_start_s({"started_at": "x"}, None) is None
     )
+
+
+def test_a_fetched_file_that_is_not_results_is_kept_and_said_not_lost(cloud, tmp_path, capsys):
+    (tmp_path / "remote" / REMOTE_RESULTS / "run-cloud.json").write_text("[1, 2")  # cut short
+    code, fake, folder = cloud()
+    assert code == 0 and fake.clusters == {}  # torn down all the same
+    kept = list((folder).glob(".incoming-*/run-cloud.json"))
+    assert kept and kept[0].read_text() == "[1, 2"
+    err = capsys.readouterr().err
+    assert "kept as fetched" in err and "no cluster left running" in err

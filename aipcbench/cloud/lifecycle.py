@@ -18,7 +18,7 @@ from aipcbench.cloud.budget import AUTOSTOP_IDLE_MIN, Budget
 from aipcbench.cloud.skypilot_api import SkyPilot
 from aipcbench.cloud.task import REMOTE_RESULTS, task_config
 from aipcbench.config import CloudConfig
-from aipcbench.errors import Interrupted, exception_line
+from aipcbench.errors import AipcbenchError, Interrupted, exception_line
 from aipcbench.report.formatters import duration, safe_text
 
 DOWN_ATTEMPTS = 3
@@ -96,10 +96,16 @@ def measure_one(
         for path in fetched:  # what was fetched is kept whatever happened after
             facts = cloud_results.cloud_facts(plan.request.label, cluster, offer, timings, api.version)
             facts["torn_down"] = down
-            brought.append(cloud_results.bring_home(path, config.results_dir / "cloud", facts))
-            path.unlink(missing_ok=True)
-        if staging.is_dir() and not any(staging.iterdir()):
-            staging.rmdir()
+            try:
+                brought.append(cloud_results.bring_home(path, config.results_dir / "cloud", facts))
+                path.unlink(missing_ok=True)
+            except (AipcbenchError, OSError) as exc:  # left where it is, said, never lost
+                say(f"{plan.request.label}: {path} kept as fetched: {exception_line(exc)}")
+        if staging.is_dir():
+            if any(staging.iterdir()):
+                say(f"{plan.request.label}: files fetched but not brought home stay in {staging}")
+            else:
+                staging.rmdir()
     if not fetched:
         say(f"{plan.request.label}: no results file came back")
     price = offer.usd_per_hour if offer and offer.usd_per_hour else plan.usd_per_hour_cap
