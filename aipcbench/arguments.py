@@ -262,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--catalog", action="append", default=[], type=Path, metavar="FILE", help="catalog CSV adding rows"
     )
 
+    from aipcbench.serve.arguments import add_serve_parser
+
+    add_serve_parser(commands, _number, _whole, _add_catalog_flags)
+
     report = commands.add_parser("report", help="one self-contained HTML page from results")
     _add_results_and_machine(report)
     report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")

@@ -222,6 +222,13 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from aipcbench.serve.arguments import serve_config
+    from aipcbench.serve.commands import serve_command
+
+    return serve_command(serve_config(args), sys.argv)
+
+
 COMMANDS = {
     "run": _cmd_run,
     "devices": _cmd_devices,
@@ -232,6 +239,7 @@ COMMANDS = {
     "report": _cmd_report,
     "estimate": _cmd_estimate,
     "fit": _cmd_fit,
+    "serve": _cmd_serve,
 }
 
 

@@ -140,6 +140,46 @@ class CloudConfig:
     out: Path | None = None  # cloud task: the YAML file (None: print it)
 
 
+@dataclass(frozen=True)
+class ServeConfig:
+    """``aipcbench serve``: which engines serve which model, under which loads, against what
+    target. ``endpoint`` replaces the engines by a server that is already running."""
+
+    engines: tuple[str, ...]
+    model: str  # a catalog key, a GGUF file, a model folder, or the endpoint's model name
+    quants: tuple[str, ...]  # llama.cpp GGUF quantizations
+    dtype: str  # transformers / vLLM compute dtype
+    device: str
+    prompt_tokens: int
+    output_tokens: int
+    concurrencies: tuple[int, ...]
+    rates_per_s: tuple[float, ...]
+    max_concurrency: int
+    requests: int
+    warmup: int | None
+    target_ttft_ms: float | None
+    target_tpot_ms: float | None
+    threads: int | None
+    results_dir: Path
+    model_cache: Path
+    request_timeout_s: float
+    catalog_files: tuple[Path, ...] = ()
+    endpoint: str | None = None
+    api: str = "completions"
+    api_key_env: str | None = None
+    cpu_watts: float | None = None
+    gpu_watts: float | None = None
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """For the results file: never the key itself, only the variable's name."""
+        data = asdict(self)
+        for key in ("results_dir", "model_cache"):
+            data[key] = str(data[key])
+        data["catalog_files"] = [str(path) for path in self.catalog_files]
+        return data
+
+
 def split_list(flag: str, text: str) -> tuple[str, ...]:
     """Comma-separated items; an empty list or a repeated item is refused."""
     items = tuple(item.strip() for item in text.split(","))

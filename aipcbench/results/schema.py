@@ -21,6 +21,10 @@ refused with a message that says to upgrade aipcbench, never guessed at.
   (``peak_bytes``), ``energy`` (``per_run_j``), ``bandwidth``, ``throttle``, ``data_parallel``.
   ``devices_measured`` peaks are ``flop_per_s``. Upgrading a v2 file moves every flat key into
   its part; a v2 quality gate's verdict is ``valid`` or ``invalid`` as it was judged then.
+- 4 (aipcbench 0.5.0): serving. Top level ``serving``: one record per engine x model x
+  quantization x device served under load (``aipcbench.results.serving``), with a level per
+  load (TTFT, TPOT, ITL and E2E statistics, tokens/s, goodput, the requests themselves). Upgrading
+  a v3 file adds an empty ``serving`` list: nothing was served then.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 FORMAT = "aipcbench-results"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Fields version 2 added to every record; a version-1 record did not measure them.
 PROBE_FIELDS_V2 = (
@@ -259,7 +263,16 @@ def _upgrade_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
+def _upgrade_3_to_4(data: dict[str, Any]) -> dict[str, Any]:
+    data.setdefault("serving", [])
+    return data
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _upgrade_1_to_2,
+    2: _upgrade_2_to_3,
+    3: _upgrade_3_to_4,
+}
 
 
 def upgrade(data: dict[str, Any], version: int) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from aipcbench.results.atomic import write_text_atomic
 from aipcbench.results.device_facts import NO_FACTS, DeviceFacts
 from aipcbench.results.record import CellRecord
 from aipcbench.results.schema import FORMAT, SCHEMA_VERSION, upgrade
+from aipcbench.results.serving import ServingRecord
 from aipcbench.results.typed import RecordTypeError, from_plain, to_plain
 
 
@@ -70,7 +71,9 @@ class ResultsWriter:
             "devices_measured": {},
             "carbon": None,
             "records": [],
+            "serving": [],
         }
+        self.serving: list[ServingRecord] = []
         self._flush()
 
     def set_devices(self, facts: dict[str, DeviceFacts], carbon: dict[str, Any] | None) -> None:
@@ -81,6 +84,13 @@ class ResultsWriter:
     def add(self, record: CellRecord) -> None:
         self.records.append(record)
         self._document["records"] = self.records
+        self._flush()
+
+    def put_serving(self, record: ServingRecord) -> None:
+        """Add a serving record, or replace the one with the same cell (a sweep rewrites its
+        record after every level, so a stop keeps the levels that finished)."""
+        self.serving = [r for r in self.serving if r.cell != record.cell] + [record]
+        self._document["serving"] = self.serving
         self._flush()
 
     def finish(self, ended_by: str = "completed", suite_timing: dict[str, float] | None = None) -> None:
@@ -131,6 +141,7 @@ class ResultsDocument:
     skipped: tuple[str, ...] = ()  # one line per record or part that could not be read
     suite_timing: dict[str, Any] | None = None
     ended_by: str | None = None
+    serving: tuple[ServingRecord, ...] = ()
 
     @property
     def host(self) -> str:
@@ -199,6 +210,13 @@ def from_data(path: Path, data: Any) -> ResultsDocument:
             records.append(from_plain(CellRecord, raw, f"records[{number}]"))
         except RecordTypeError as exc:
             skipped.append(f"{path}: record {number} skipped: {exc}")
+    serving = []
+    raw_serving = data.get("serving")
+    for number, raw in enumerate(raw_serving if isinstance(raw_serving, list) else []):
+        try:
+            serving.append(from_plain(ServingRecord, raw, f"serving[{number}]"))
+        except RecordTypeError as exc:
+            skipped.append(f"{path}: serving record {number} skipped: {exc}")
     devices: dict[str, DeviceFacts] = {}
     raw_devices = data.get("devices_measured")
     for device_id, raw in (raw_devices if isinstance(raw_devices, dict) else {}).items():
@@ -220,6 +238,7 @@ def from_data(path: Path, data: Any) -> ResultsDocument:
         skipped=tuple(skipped),
         suite_timing=data.get("suite_timing") if isinstance(data.get("suite_timing"), dict) else None,
         ended_by=data.get("ended_by") if isinstance(data.get("ended_by"), str) else None,
+        serving=tuple(serving),
     )
 
 

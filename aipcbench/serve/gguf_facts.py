@@ -1,0 +1,92 @@
+"""What a user's GGUF file says about itself, read before a server is started on it.
+
+The header is read with the ``gguf`` package (the reader llama.cpp's own tools use); a file that
+is not GGUF, is truncated, or whose tensor table points past its end is refused with one line
+naming the file, before llama-server is asked to load it. The parameter count is summed from
+the tensor table's shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aipcbench.errors import DataError
+
+MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class GgufFacts:
+    architecture: str
+    name: str
+    parameters: int
+    vocab: int | None
+    file_type: str
+    size_bytes: int
+
+
+def _field_text(reader, key: str) -> str:
+    field = reader.fields.get(key)
+    if field is None or not field.data:
+        return ""
+    try:
+        return bytes(field.parts[field.data[0]]).decode("utf-8", "replace")[:200]
+    except (IndexError, TypeError, ValueError):
+        return ""
+
+
+def _field_int(reader, key: str) -> int | None:
+    field = reader.fields.get(key)
+    if field is None or not field.data:
+        return None
+    try:
+        return int(field.parts[field.data[0]][0])
+    except (IndexError, TypeError, ValueError):
+        return None
+
+
+def read_gguf_facts(path: Path) -> GgufFacts:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise DataError(f"--model: {path}: {exc.strerror or exc}") from None
+    if not path.is_file() or magic != MAGIC:
+        raise DataError(f"--model: {path} is not a GGUF file (no GGUF magic)")
+    try:
+        import gguf
+
+        reader = gguf.GGUFReader(str(path), "r")
+        parameters = 0
+        for tensor in reader.tensors:
+            count = int(tensor.n_elements)
+            end = int(tensor.data_offset) + int(tensor.n_bytes)
+            if count < 0 or end > size:
+                raise ValueError(f"tensor {tensor.name} lies past the end of the file")
+            parameters += count
+    except ImportError:
+        raise DataError(
+            "--model: reading a GGUF file needs the gguf package: pip install 'aipcbench[serving]'"
+        ) from None
+    except Exception as exc:  # the reader's own errors are of many kinds: all mean a bad file
+        raise DataError(
+            f"--model: {path}: not a readable GGUF file ({type(exc).__name__}: {exc})"[:300]
+        ) from None
+    architecture = _field_text(reader, "general.architecture")
+    tokens = reader.fields.get("tokenizer.ggml.tokens")
+    file_type = _field_int(reader, "general.file_type")
+    try:
+        type_name = gguf.LlamaFileType(file_type).name if file_type is not None else ""
+    except ValueError:
+        type_name = str(file_type)
+    return GgufFacts(
+        architecture=architecture,
+        name=_field_text(reader, "general.name"),
+        parameters=parameters,
+        vocab=len(tokens.data) if tokens is not None else None,
+        file_type=type_name.removeprefix("MOSTLY_"),
+        size_bytes=size,
+    )

@@ -1,0 +1,261 @@
+"""One serving job: an engine (or a running endpoint) serving one model at one quantization,
+swept over load levels, its record rewritten in the results file after every level.
+
+The server is stopped in a ``finally`` on every path; a server that never becomes ready or dies
+mid-sweep makes a ``failed`` record with the reason and the levels that finished; a signal makes
+an ``interrupted`` one, and ``Interrupted`` is raised once the server is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from aipcbench.errors import Interrupted
+from aipcbench.results.serving import LatencyTarget, ServingLevel, ServingRecord
+from aipcbench.serve import engines
+from aipcbench.serve.http import Endpoint
+from aipcbench.serve.load import Profile, run_level
+from aipcbench.serve.metrics import Extras, summarise
+from aipcbench.serve.model_files import Shape, random_gguf, random_hf_folder
+from aipcbench.serve.procfs import PeakSampler, group_cpu_s
+from aipcbench.serve.prompts import prompt_maker
+from aipcbench.serve.server import ServerError, ServerProcess, free_port, log_tail
+from aipcbench.serve.stream_request import RequestSpec
+from aipcbench.serve.sweep import SweepPlan, run_sweep
+
+METHOD = (
+    "streamed OpenAI-compatible requests from aipcbench's asyncio client on this machine; "
+    "per level: warm-up requests excluded, TTFT/TPOT/ITL/E2E from arrival times of streamed "
+    "events, tokens from the server's usage counts where sent"
+)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What is served: a catalog shape (random weights), a user's file or folder, or a remote
+    endpoint's model."""
+
+    kind: str  # catalog | gguf | folder | remote
+    key: str
+    name: str
+    shape: Shape | None = None
+    path: Path | None = None
+    parameter_count: int | None = None
+    vocab: int | None = None
+
+    @property
+    def weights_source(self) -> str:
+        return {"catalog": "random-init", "remote": "remote"}.get(self.kind, "file")
+
+
+@dataclass(frozen=True)
+class Job:
+    engine: str  # one of engines.ENGINES, or "endpoint"
+    quantization: str
+    model: ModelSource
+    endpoint: Endpoint | None = None
+    api: str = "completions"
+    headers: tuple[tuple[str, str], ...] = ()  # never written anywhere
+
+    @property
+    def cell(self) -> str:
+        return f"serve:{self.engine}:{self.model.key}:{self.quantization or 'as-is'}"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What every job of one ``aipcbench serve`` shares."""
+
+    options: engines.ServeOptions
+    plan: SweepPlan
+    target: LatencyTarget
+    prompt_tokens: int
+    output_tokens: int
+    request_timeout_s: float
+    model_cache: Path
+    log_dir: Path
+    device_name: str
+    meter_factory: Callable[[int | None], object | None]  # pgid -> an energy meter, or None
+    say: Callable[[str], None]
+    on_record: Callable[[ServingRecord], None]
+    on_level: Callable[[ServingRecord, ServingLevel], None] = lambda record, level: None
+
+
+def _model_path(job: Job, context: JobContext) -> Path:
+    source = job.model
+    if source.kind != "catalog":
+        return source.path
+    context_tokens = context.options.context_tokens
+    if job.engine == "llama.cpp":
+        return random_gguf(
+            source.shape,
+            job.quantization,
+            context.model_cache,
+            engines.llama_quantize_bin(),
+            context_tokens,
+            context.say,
+        )
+    return random_hf_folder(source.shape, context.model_cache, context_tokens, weights=job.engine != "vllm")
+
+
+def _base_record(job: Job, context: JobContext, version: str) -> ServingRecord:
+    remote = job.engine == "endpoint"
+    return ServingRecord(
+        cell=job.cell,
+        engine=job.engine,
+        engine_version=version,
+        device="remote" if remote else context.options.device,
+        device_name=job.endpoint.host if remote and job.endpoint else context.device_name,
+        model=job.model.key,
+        model_name=job.model.name,
+        weights_source=job.model.weights_source,
+        quantization=job.quantization,
+        api=job.api,
+        prompt_tokens=context.prompt_tokens,
+        output_tokens=context.output_tokens,
+        target=context.target,
+        status="ok",
+        parameter_count=job.model.parameter_count,
+        architecture=job.model.shape.architecture if job.model.shape else "",
+        context_tokens=None if remote else context.options.context_tokens,
+        method=METHOD,
+    )
+
+
+def run_job(job: Job, context: JobContext) -> ServingRecord:
+    """Serve, sweep, record. Raises Interrupted (after recording and stopping) on a signal."""
+    version = engines.version(job.engine) if job.engine != "endpoint" else "unknown"
+    record = _base_record(job, context, version)
+    server: ServerProcess | None = None
+    try:
+        if job.engine == "endpoint":
+            endpoint, launch = job.endpoint, None
+        else:
+            path = _model_path(job, context)
+            launch = engines.launch(
+                job.engine, path, free_port(), context.options, job.model.kind == "catalog"
+            )
+            log = context.log_dir / f"{_safe(job.cell)}.log"
+            server = ServerProcess(
+                launch.command,
+                int(launch.command[launch.command.index("--port") + 1]),
+                log,
+                launch.health_path,
+                launch.env,
+            )
+            record = replace(
+                record,
+                server_command=launch.command,
+                server_log=str(log),
+                slots=launch.slots,
+                weights_bytes=_size(path),
+            )
+            context.say(f"{job.cell}: starting {Path(launch.command[0]).name} (log: {log})")
+            server.start()
+            record = replace(record, server_start_s=server.wait_ready(launch.ready_deadline_s))
+            endpoint = server.endpoint
+        record = _sweep(job, context, record, endpoint, launch, server)
+    except ServerError as exc:
+        record = replace(record, status="failed", reason=str(exc))
+    finally:
+        if server is not None:
+            server.stop()
+    context.on_record(record)
+    if record.status == "interrupted":
+        raise Interrupted(f"{record.stopped_by}: finished levels kept", record.stopped_by)
+    return record
+
+
+def _sweep(job, context, record, endpoint, launch, server) -> ServingRecord:
+    kind = launch.prompt_kind if launch else engines.TEXT
+    vocab = job.model.shape.vocab if job.model.shape else job.model.vocab
+    spec = RequestSpec(
+        endpoint,
+        job.api,
+        launch.model_name if launch else job.model.key,
+        context.output_tokens,
+        extra_body=launch.extra_body if launch else {},
+        headers=dict(job.headers),
+        timeout_s=context.request_timeout_s,
+        idle_timeout_s=min(120.0, context.request_timeout_s),
+    )
+    prompts = prompt_maker(kind, context.prompt_tokens, vocab, context.plan.seed)
+    levels: list[ServingLevel] = []
+    ended_by = ""
+
+    def run_one(profile: Profile, measured: int, warmup: int) -> ServingLevel | None:
+        nonlocal ended_by
+        pgid = server.pgid if server else None
+        sampler = PeakSampler(pgid).start() if pgid else None
+        meter = context.meter_factory(pgid)
+        if meter is not None:
+            meter.start()
+        context.say(f"{job.cell}: {profile.label}, {warmup} warm-up + {measured} requests")
+        run = run_level(profile, spec, prompts, measured, warmup)
+        reading = meter.stop() if meter is not None else None
+        peak = sampler.stop() if sampler else None
+        if run.ended_by:
+            ended_by = run.ended_by
+            return None
+        extras = Extras(
+            peak,
+            None,
+            reading.joules if reading else None,
+            reading.method if reading else None,
+            reading.note if reading else "",
+        )
+        return summarise(run, context.target, extras)
+
+    def on_level(level: ServingLevel) -> None:
+        levels.append(level)
+        current = replace(record, levels=tuple(levels))
+        context.on_level(current, level)
+        context.on_record(current)
+
+    stopped_by = run_sweep(
+        context.plan, context.target, run_one, on_level, server.alive if server else (lambda: True)
+    )
+    record = replace(record, levels=tuple(levels), stopped_by=stopped_by)
+    if ended_by:
+        return replace(record, status="interrupted", stopped_by=ended_by)
+    if server is not None and not server.alive():
+        tail = log_tail(server.log_path)
+        return replace(record, status="failed", reason=f"the server exited mid-sweep: {tail}")
+    if not any(level.requests_ok for level in levels):
+        reasons = {r for level in levels for r in level.failure_reasons}
+        return replace(
+            record, status="failed", reason="no request succeeded: " + "; ".join(sorted(reasons))[:300]
+        )
+    return record
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text)[:120]
+
+
+def _size(path: Path) -> int | None:
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        return sum(p.stat().st_size for p in path.glob("*.safetensors"))
+    except OSError:
+        return None
+
+
+def cpu_meter_factory(rated_w: float | None, basis: str, cores: int | None):
+    """Energy of a CPU server over a level: its process group's CPU time x rated power (an
+    estimate, labelled so), where no better sensor exists."""
+    from aipcbench.probes.energy import TdpEstimateMeter
+
+    def make(pgid: int | None):
+        if pgid is None or not rated_w or not os.path.isdir("/proc"):
+            return None
+        return TdpEstimateMeter(
+            rated_w, basis + "; server process group's CPU time", cores, cpu_time=lambda: group_cpu_s(pgid)
+        )
+
+    return make
