@@ -124,9 +124,7 @@ def serve_config(args: argparse.Namespace) -> ServeConfig:
         output_tokens=args.output_tokens,
         concurrencies=concurrencies,
         rates_per_s=_rate_list(args.rate),
-        max_concurrency=max((*concurrencies, args.max_concurrency))
-        if concurrencies
-        else args.max_concurrency,
+        max_concurrency=max(concurrencies) if concurrencies else args.max_concurrency,
         requests=args.requests,
         warmup=args.warmup,
         target_ttft_ms=args.target_ttft_ms,

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ENGINES = ("llama.cpp", "transformers", "vllm")
+CB_PAGE_TOKENS = 256  # transformers' continuous batching: tokens per cache page (its default)
 TOKEN_IDS, WORDS, TEXT = "token-ids", "words", "text"
 QUIET_HUB = {
     "HF_HUB_OFFLINE": "1",
@@ -168,6 +169,9 @@ def launch(engine: str, model_path: Path, port: int, options: ServeOptions, rand
             "warning",
             "--max-model-len",
             str(options.context_tokens),
+            # The paged KV cache sized for the slots (by default it takes 60-90 % of free memory)
+            "--cb-num-blocks",
+            str(-(-options.slots * options.context_tokens // CB_PAGE_TOKENS) + 1),
         ]
         return Launch(
             tuple(command),

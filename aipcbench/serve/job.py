@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from aipcbench.errors import Interrupted
+from aipcbench.errors import Interrupted, exception_line
 from aipcbench.results.serving import LatencyTarget, ServingLevel, ServingRecord
 from aipcbench.serve import engines
 from aipcbench.serve.http import Endpoint
@@ -89,17 +89,15 @@ def _model_path(job: Job, context: JobContext) -> Path:
     source = job.model
     if source.kind != "catalog":
         return source.path
-    context_tokens = context.options.context_tokens
     if job.engine == "llama.cpp":
         return random_gguf(
             source.shape,
             job.quantization,
             context.model_cache,
             engines.llama_quantize_bin(),
-            context_tokens,
             context.say,
         )
-    return random_hf_folder(source.shape, context.model_cache, context_tokens, weights=job.engine != "vllm")
+    return random_hf_folder(source.shape, context.model_cache, weights=job.engine != "vllm")
 
 
 def _base_record(job: Job, context: JobContext, version: str) -> ServingRecord:
@@ -161,6 +159,8 @@ def run_job(job: Job, context: JobContext) -> ServingRecord:
         record = _sweep(job, context, record, endpoint, launch, server)
     except ServerError as exc:
         record = replace(record, status="failed", reason=str(exc))
+    except (OSError, ValueError, RuntimeError) as exc:  # a full disk, an engine's own failure
+        record = replace(record, status="failed", reason=exception_line(exc))
     finally:
         if server is not None:
             server.stop()

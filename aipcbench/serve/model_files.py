@@ -51,6 +51,7 @@ class Shape:
     intermediate: int
     vocab: int
     tie_embeddings: bool
+    max_context: int = 4096
 
     @classmethod
     def of(cls, model: Shape) -> Shape:
@@ -62,6 +63,7 @@ class Shape:
             int(model.intermediate),
             int(model.vocab),
             model.tie_embeddings.strip().lower() == "yes",
+            int(model.max_context),
         )
 
     @property
@@ -71,9 +73,7 @@ class Shape:
 
 
 def _key(model: Shape, what: str) -> str:
-    shape = (model.key, model.layers, model.hidden, model.heads, model.kv_heads, model.head_dim)
-    shape += (model.intermediate, model.vocab, model.tie_embeddings, model.architecture, what)
-    digest = hashlib.sha256(repr((shape, WRITER_VERSION)).encode()).hexdigest()[:10]
+    digest = hashlib.sha256(repr((model, what, WRITER_VERSION)).encode()).hexdigest()[:10]
     return f"{model.key}-{what}-{digest}"
 
 
@@ -144,7 +144,7 @@ def gguf_vocabulary(size: int) -> tuple[list[str], list[int]]:
     return tokens, types + [1] * words
 
 
-def write_random_gguf(model: Shape, path: Path, context: int, seed: int = 0) -> Path:
+def write_random_gguf(model: Shape, path: Path, seed: int = 0) -> Path:
     """An f16 llama-architecture GGUF of ``model``'s shape with random weights, streamed tensor
     by tensor (the whole model is never in memory at once)."""
     import gguf
@@ -153,7 +153,7 @@ def write_random_gguf(model: Shape, path: Path, context: int, seed: int = 0) -> 
     tmp = path.with_name(path.name + ".part")
     writer = gguf.GGUFWriter(str(tmp), "llama")
     writer.add_name(f"{model.name} (random weights, aipcbench)")
-    writer.add_context_length(context)
+    writer.add_context_length(model.max_context)
     writer.add_embedding_length(model.hidden)
     writer.add_block_count(model.layers)
     writer.add_feed_forward_length(model.intermediate)
@@ -190,7 +190,7 @@ def write_random_gguf(model: Shape, path: Path, context: int, seed: int = 0) -> 
 
 
 def random_gguf(
-    model: Shape, quant: str, folder: Path, quantize_bin: Path | None, context: int, say=print
+    model: Shape, quant: str, folder: Path, quantize_bin: Path | None, say=print
 ) -> Path:
     """The cached random-weight GGUF of ``model`` at ``quant``, written (and quantized) if absent."""
     if quant not in GGUF_QUANTS:
@@ -200,7 +200,7 @@ def random_gguf(
     if not f16.exists():
         size_gb = sum(int(np.prod(s)) * (2 if len(s) > 1 else 4) for *_, s in _all_tensors(model)) / 1e9
         say(f"writing random weights of {model.key} as f16 GGUF ({size_gb:.2f} GB): {f16}")
-        write_random_gguf(model, f16, context)
+        write_random_gguf(model, f16)
     if quant == "f16":
         return f16
     out = folder / f"{_key(model, quant)}.gguf"
@@ -222,7 +222,7 @@ def random_gguf(
     return out
 
 
-def random_hf_folder(model: Shape, folder: Path, context: int, weights: bool = True, seed: int = 0) -> Path:
+def random_hf_folder(model: Shape, folder: Path, weights: bool = True, seed: int = 0) -> Path:
     """A Hugging Face model folder of ``model``'s shape: config, word-level tokenizer, and (with
     ``weights``) random f16 safetensors."""
     _check_shape(model)
@@ -241,7 +241,7 @@ def random_hf_folder(model: Shape, folder: Path, context: int, weights: bool = T
         "num_attention_heads": model.heads,
         "num_key_value_heads": model.kv_heads,
         "head_dim": model.head_dim,
-        "max_position_embeddings": context,
+        "max_position_embeddings": model.max_context,
         "rms_norm_eps": 1e-5,
         "rope_theta": ROPE_THETA.get(model.architecture, 10000.0),
         "tie_word_embeddings": model.tie_embeddings,

@@ -51,6 +51,7 @@ class RequestSpec:
     headers: dict[str, str] = field(default_factory=dict)  # e.g. Authorization (never recorded)
     timeout_s: float = 600.0
     idle_timeout_s: float = 120.0
+    max_body_bytes: int = MAX_BODY_BYTES
 
     @property
     def path(self) -> str:
@@ -196,7 +197,7 @@ async def send(pool: Pool, spec: RequestSpec, prompt: Prompt, level_start: float
         if "text/event-stream" not in kind:
             return failed(f"not a stream: Content-Type {kind[:60]!r}")
         async for arrived, raw in response.lines(
-            idle_timeout_s=spec.idle_timeout_s, deadline=deadline, max_body_bytes=MAX_BODY_BYTES
+            idle_timeout_s=spec.idle_timeout_s, deadline=deadline, max_body_bytes=spec.max_body_bytes
         ):
             problem = stream.line(arrived, raw)
             if problem:
