@@ -53,9 +53,9 @@ def test_local_and_api_dollars_per_million_tokens_to_the_cent():
     assert round(comparison.local.total_usd, 2) == 1.00
     assert round(costs.local.usd_per_mtok, 2) == round(1.00 / 0.128, 2) == 7.81
     assert costs.local.tokens_per_s == pytest.approx(TOKENS_PER_RUN / 3600)
-    # Groq's 8B: 0.08 out + 0.05 in x 32/128 = $0.0925 per million output tokens
-    groq = next(a for a in costs.apis if a.where.startswith("Groq"))
-    assert round(groq.usd_per_mtok, 4) == 0.0925
+    # DeepInfra's 8B: 0.05 out + 0.03 in x 32/128 = $0.0575 per million output tokens
+    deepinfra = next(a for a in costs.apis if a.where == "DeepInfra Meta-Llama-3.1-8B-Instruct")
+    assert round(deepinfra.usd_per_mtok, 4) == 0.0575
     assert costs.apis == tuple(sorted(costs.apis, key=lambda a: a.usd_per_mtok))
     # measured on an H100: Lambda's $4.29/h for 60 s per 128,000 tokens
     lambda_h100 = next(c for c in costs.clouds if "gpu_1x_h100_sxm5" in c.where)
@@ -68,6 +68,14 @@ def test_api_price_includes_the_prompt_in_the_cells_ratio():
     price = ApiPrice("k", "P", "m", "yes", 8, input_usd_per_mtok=1.0, output_usd_per_mtok=2.0)
     assert api_usd_per_mtok(price, 32, 128) == 2.25
     assert api_usd_per_mtok(price, 0, 128) == 2.0
+
+
+def test_an_8b_api_is_comparable_to_an_8_03b_model_but_a_3b_one_is_not():
+    from aipcbench.cost.tokens import comparable
+
+    price = ApiPrice("k", "P", "m", "yes", 8, input_usd_per_mtok=1.0, output_usd_per_mtok=2.0)
+    assert comparable(price, 8_030_261_248) and not comparable(price, 9_500_000_000)
+    assert not comparable(dataclasses.replace(price, parameters_b=3), 8_030_261_248)
 
 
 def test_only_apis_serving_a_model_at_least_as_large_are_comparable():

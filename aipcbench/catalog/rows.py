@@ -106,7 +106,7 @@ class EstimatorRow:
     efficiency (a fraction of a rated peak) or a per-op overhead (seconds), low/central/high."""
 
     device_class: str  # gpu | soc | cpu
-    quantity: str  # compute_efficiency | memory_efficiency | per_op_overhead_s
+    quantity: str  # compute_efficiency | memory_efficiency | per_op_overhead_s | serving_step_overhead_s
     dtype: str  # fp32 | bf16 | fp16 | * (any)
     low: float
     central: float
@@ -169,7 +169,12 @@ class ApiPrice:
     as_of: str = ""
 
 
-ESTIMATOR_QUANTITIES = ("compute_efficiency", "memory_efficiency", "per_op_overhead_s")
+ESTIMATOR_QUANTITIES = (
+    "compute_efficiency",
+    "memory_efficiency",
+    "per_op_overhead_s",
+    "serving_step_overhead_s",
+)
 
 # catalog name -> (row class, key fields, fields that must be numbers, allowed units/currencies)
 SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {

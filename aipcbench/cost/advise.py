@@ -16,6 +16,7 @@ from aipcbench.cost.compare import CellComparison, compare
 from aipcbench.cost.decide import Decision, decide, own_option, rent_options
 from aipcbench.cost.machine import MachineProfile, build_profile, load_profile
 from aipcbench.cost.plan import default_plan, read_plan
+from aipcbench.cost.serve_decide import ServeDecision, decide_serving
 from aipcbench.results.store import ResultsDocument
 
 
@@ -26,6 +27,7 @@ class Advice:
     candidates: tuple[MachineProfile, ...]
     decision: Decision | None
     notes: tuple[str, ...]  # candidates or cells that could not be priced, said
+    serving: tuple[ServeDecision, ...] = ()  # one per [[serve]] item of the plan
 
 
 def candidates(pricing: PricingConfig, catalog: Catalog) -> list[MachineProfile]:
@@ -78,7 +80,7 @@ def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingC
     host = pricing.local_host or documents[-1].host
     measured = _tokens_per_run(documents, host)
     if pricing.plan is not None:
-        plan = read_plan(pricing.plan, measured)
+        plan = read_plan(pricing.plan, measured, {m.key for m in catalog.model_configs})
     else:
         plan = default_plan(sorted(measured))
     notes = list(dict.fromkeys(skipped)) + ([startup_note] if startup_note else [])
@@ -93,4 +95,10 @@ def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingC
             owns.append(option)
     rents, unpriced = rent_options(plan, per_machine[0]) if per_machine else ([], 0)
     decision = decide(plan, owns, rents, unpriced) if plan.items else None
-    return Advice(machines[0], per_machine[0], tuple(machines), decision, tuple(notes))
+    records = [record for document in documents for record in document.serving]
+    serving = [decide_serving(item, catalog, records, machines) for item in plan.serve]
+    for answer in serving:
+        notes += list(answer.notes) if answer else []
+    return Advice(
+        machines[0], per_machine[0], tuple(machines), decision, tuple(notes), tuple(s for s in serving if s)
+    )

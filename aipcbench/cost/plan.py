@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aipcbench.cost.serve_plan import ServeItem, read_serve_items
+from aipcbench.cost.serving_estimate import BITS_PER_WEIGHT
 from aipcbench.errors import DataError
 from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
 
@@ -54,6 +56,7 @@ class PlanItem:
 class Plan:
     items: tuple[PlanItem, ...]
     source: str  # the file, or how the default was made
+    serve: tuple[ServeItem, ...] = ()  # [[serve]] items: priced by cost.serve_decide
 
 
 def default_plan(cells: list[tuple[str, str, str]]) -> Plan:
@@ -62,18 +65,24 @@ def default_plan(cells: list[tuple[str, str, str]]) -> Plan:
     return Plan(items, "default plan: one run of each measured workload per working day (21.7 a month)")
 
 
-def read_plan(path: Path, tokens_per_run: dict[tuple[str, str, str], float | None]) -> Plan:
+def read_plan(
+    path: Path,
+    tokens_per_run: dict[tuple[str, str, str], float | None],
+    model_keys: set[str] = frozenset(),
+) -> Plan:
     """The plan in ``path``, every item checked against the measured cells (``tokens_per_run``:
-    cell -> tokens in one run for generation cells, None for others)."""
+    cell -> tokens in one run for generation cells, None for others) or, for ``[[serve]]``
+    items, against the catalog's model shapes (``model_keys``)."""
     try:
         data = tomllib.loads(read_text(path, MAX_TABLE_BYTES))
     except UnreadableFile as exc:
         raise DataError(f"{path}: cannot read plan: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: TOML syntax error: {exc}") from None
-    work = data.get("work")
-    if not isinstance(work, list) or not work or set(data) - {"work"}:
-        raise DataError(f"{path}: a plan is a list of [[work]] tables (and nothing else)")
+    work = data.get("work", [] if "serve" in data else None)
+    if not isinstance(work, list) or not (work or data.get("serve")) or set(data) - {"work", "serve"}:
+        raise DataError(f"{path}: a plan is a list of [[work]] and [[serve]] tables (and nothing else)")
+    serve = read_serve_items(str(path), data.get("serve"), set(model_keys), set(BITS_PER_WEIGHT))
     items = []
     for number, item in enumerate(work, start=1):
         where = f"{path}: [[work]] #{number}"
@@ -83,7 +92,7 @@ def read_plan(path: Path, tokens_per_run: dict[tuple[str, str, str], float | Non
         if unknown:
             raise DataError(f"{where}: unknown key '{unknown[0]}' (valid: {', '.join(sorted(ITEM_KEYS))})")
         items.append(_item(where, item, tokens_per_run))
-    return Plan(tuple(items), str(path))
+    return Plan(tuple(items), str(path), serve)
 
 
 def _item(

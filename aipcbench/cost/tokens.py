@@ -4,8 +4,9 @@ For a generation cell: $/1M tokens = cost per run / tokens per run x 10^6, where
 comes from the same ladder as every other price (measured on that accelerator, else estimated
 with a range). An API bills the prompt too, so its price is put on the same footing as the
 cell: output price + input price x prompt tokens / output tokens. An API is *comparable* when
-it serves a model at least as large as the one run (or an undisclosed proprietary one, larger
-than anything here); the answer quality is not compared.
+it serves a model at least as large as the one run, its nominal size taken within 10 % (an
+"8B" API serves Llama-3.1-8B's 8.03B), or an undisclosed proprietary one, larger than anything
+here; the answer quality is not compared.
 """
 
 from __future__ import annotations
@@ -71,8 +72,15 @@ def api_usd_per_mtok(price: ApiPrice, prompt_tokens: int, new_tokens: int) -> fl
     return price.output_usd_per_mtok + price.input_usd_per_mtok * prompt_tokens / new_tokens
 
 
+NOMINAL_SIZE_SLACK = 0.9  # "8B" names Llama-3.1-8B's 8.03B: a nominal size is not a floor
+
+
 def comparable(price: ApiPrice, parameters: float | None) -> bool:
-    return price.parameters_b is None or parameters is None or price.parameters_b * 1e9 >= parameters
+    """The API serves a model at least as large (its nominal size within 10 %), or an
+    undisclosed one."""
+    if price.parameters_b is None or parameters is None:
+        return True
+    return price.parameters_b * 1e9 >= parameters * NOMINAL_SIZE_SLACK
 
 
 def token_costs(comparison: CellComparison, catalog: Catalog, local_name: str) -> TokenCosts | None:

@@ -13,7 +13,7 @@ from aipcbench.config import CostConfig, PricingConfig, ReportConfig, RunConfig
 from aipcbench.cost.advise import Advice, advise, candidates
 from aipcbench.errors import StorageError, UserInputError
 from aipcbench.files import check_output_path
-from aipcbench.report import cost_views, decision_views, fit_views, token_views
+from aipcbench.report import cost_views, decision_views, fit_views, serving_views, token_views
 from aipcbench.report.formatters import as_csv, safe_text
 from aipcbench.results.store import ResultsDocument, discover, load, load_many
 
@@ -53,6 +53,12 @@ def cost_command(config: CostConfig) -> int:
     if config.format == "table" and advice.decision is not None:
         print(decision_views.text(advice.decision))
         print()
+    if config.format == "table":
+        for answer in advice.serving:
+            print(serving_views.decision_text(answer))
+            print()
+        if not comparisons:
+            return 0
     if config.format == "json":
         print(cost_views.as_json(comparisons, machine))
     elif config.format == "csv":

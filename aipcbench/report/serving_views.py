@@ -102,3 +102,33 @@ def curve_table(records: list[ServingRecord]) -> str:
             lines.append(f"  {record.status}: {safe_text(record.reason)}")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def decision_text(decision) -> str:
+    """A [[serve]] item's answer: the sentence, then every option's monthly cost."""
+    from aipcbench.report.formatters import usd
+
+    item = decision.item
+    lines = [safe_text(decision.sentence)]
+    lines.append(
+        safe_text(
+            f"  load: {item.requests_per_day:,.0f} requests a day, {item.prompt_tokens}-token prompts, "
+            f"{item.output_tokens}-token answers, peak {item.peak_to_average:g}x the average "
+            f"({item.peak_tokens_per_s:,.1f} output tokens/s at the peak); {item.target.describe()}"
+        )
+    )
+    for assumed in item.assumed:
+        lines.append(f"  assumption: {safe_text(assumed)} (not given in the plan)")
+    rows = [["option", "$/month", "range", "machines", "evidence", "note"]]
+    for option in decision.options:
+        spread = (
+            f"{usd(option.monthly_usd_low)}-{usd(option.monthly_usd_high)}"
+            if option.monthly_usd_high - option.monthly_usd_low > 0.005
+            else "-"
+        )
+        count = f"{option.machines:.3g}" if option.kind != "api" else "-"
+        rows.append([option.name, usd(option.monthly_usd), spread, count, option.method, option.note])
+    lines += text_table(rows, indent="  ")
+    for note in decision.notes:
+        lines.append(f"  not priced: {safe_text(note)}")
+    return "\n".join(lines)
