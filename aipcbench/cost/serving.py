@@ -187,3 +187,68 @@ def energy_per_mtok_usd(record: ServingRecord, machine: MachineProfile) -> float
     if best is None or best.energy_per_mtok_j is None:
         return None
     return best.energy_per_mtok_j / J_PER_KWH * machine.electricity_usd_per_kwh
+
+
+@dataclass(frozen=True)
+class ServingPrices:
+    """One serving record's $ per 1M output tokens at its target, everywhere."""
+
+    record: ServingRecord
+    owned: tuple[ServingPrice, ...]  # this machine (measured) and candidate builds
+    clouds: tuple[ServingPrice, ...]  # cheapest first
+    apis: tuple[ServingPrice, ...]  # comparable ones, cheapest first
+    notes: tuple[str, ...]
+
+
+def serving_prices(
+    record: ServingRecord, catalog: Catalog, machines: list[MachineProfile]
+) -> ServingPrices | None:
+    """None for a record without a level at its target (nothing to price)."""
+    measured = capacity_from_record(record)
+    if measured is None:
+        return None
+    model = served_model(
+        catalog, record.model, record.quantization, record.prompt_tokens, record.output_tokens
+    )
+    target = record.target
+    owned, notes = [], []
+    for machine in machines:
+        if machine.accelerator is None:
+            if record.device == "cpu":
+                owned.append(
+                    price_of(
+                        machine.name,
+                        "own",
+                        own_usd_per_hour(machine, measured.power_w),
+                        measured,
+                        machine=machine,
+                    )
+                )
+            continue
+        capacity = (
+            capacity_estimate(catalog, machine.accelerator, model, target.ttft_p95_s, target.tpot_p95_s)[0]
+            if model
+            else None
+        )
+        if capacity is None:
+            notes.append(
+                f"{machine.name}: no estimate for {record.model} {record.quantization} "
+                f"on {machine.accelerator}"
+            )
+            continue
+        owned.append(
+            price_of(
+                machine.name,
+                "own",
+                own_usd_per_hour(machine, None),
+                capacity,
+                accelerator=machine.accelerator,
+                machine=machine,
+            )
+        )
+    clouds = cloud_prices(catalog, model, target.ttft_p95_s, target.tpot_p95_s, {}) if model else []
+    if model is None:
+        notes.append(f"{record.model}: not a catalog shape, so no estimate for other hardware")
+    parameters = record.parameter_count or (model.parameters if model else None)
+    apis = api_prices(catalog, parameters, record.prompt_tokens, record.output_tokens)
+    return ServingPrices(record, tuple(owned), tuple(clouds), tuple(apis), tuple(notes))

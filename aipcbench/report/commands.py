@@ -88,12 +88,30 @@ def language_model_rows(comparisons, catalog: Catalog, machine_name: str) -> tup
     return tokens, fit_views.fit_rows(comparisons, catalog)
 
 
-def render(documents, comparisons, machine, out: Path, decision=None, catalog=None) -> Path:
+def serving_section(documents, catalog: Catalog, machines, decisions=()) -> dict:
+    """The report's serving section: every serving record, priced at its target."""
+    from aipcbench.cost.serving import serving_prices
+    from aipcbench.report.serving_page import serve_plan_rows, serving_figure, serving_rows
+
+    records = [record for document in documents for record in document.serving]
+    ok = [record for record in records if record.status == "ok"]
+    prices = [p for p in (serving_prices(r, catalog, list(machines)) for r in ok) if p]
+    return {
+        "rows": serving_rows(records, prices),
+        "figure": serving_figure(records),
+        "plan": serve_plan_rows(list(decisions)),
+    }
+
+
+def render(documents, comparisons, machine, out: Path, decision=None, catalog=None, advice=None) -> Path:
     from aipcbench.report.context import build_context
     from aipcbench.report.render import write_report
 
-    tokens, fits = language_model_rows(comparisons, catalog or load_catalog(), machine.name)
-    context = build_context(documents, comparisons, machine, _now(), decision, tokens, fits)
+    catalog = catalog or load_catalog()
+    tokens, fits = language_model_rows(comparisons, catalog, machine.name)
+    machines = advice.candidates if advice else (machine,)
+    serving = serving_section(documents, catalog, machines, advice.serving if advice else ())
+    context = build_context(documents, comparisons, machine, _now(), decision, tokens, fits, serving)
     try:
         return write_report(context, out)
     except OSError as exc:
@@ -123,7 +141,7 @@ def report_command(config: ReportConfig) -> int:
         print(render_plain(build_context(documents, comparisons, machine, now), config.format), end="")
         return 0
     catalog = load_catalog(config.pricing.catalog_files)
-    print(f"report: {render(documents, comparisons, machine, out, advice.decision, catalog)}")
+    print(f"report: {render(documents, comparisons, machine, out, advice.decision, catalog, advice)}")
     return 0
 
 
@@ -151,4 +169,4 @@ def report_for_run(
     advice = advise(documents, catalog, pricing)
     name = results_path.name.replace("run-", "report-").replace(".json", ".html")
     out = check_output_path(config.report_dir / name, "--report-dir")
-    return render(documents, advice.comparisons, advice.machine, out, advice.decision, catalog)
+    return render(documents, advice.comparisons, advice.machine, out, advice.decision, catalog, advice)

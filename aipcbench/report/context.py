@@ -217,7 +217,9 @@ def build_context(
     decision: Any = None,
     token_rows: list[dict[str, Any]] | None = None,
     fit_rows: list[dict[str, Any]] | None = None,
+    serving: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``serving``: the serving section (``report.serving_page``): rows, figure and plan answers."""
     rows, samples = record_rows(documents)
     ok_rows = [r for r in rows if r["status"] == "ok"]
     chosen = [chosen_cloud_options(c) for c in comparisons]
@@ -252,7 +254,10 @@ def build_context(
             "sensitivity": cost_figures.sensitivity(comparisons, machine),
             "scaling": figures.scaling(ok_rows),
             **({"crossing": cost_figures.crossing(decision)} if decision is not None else {}),
+            **({"serving": serving["figure"]} if serving and serving.get("rows") else {}),
         },
+        "serving": (serving or {}).get("rows", []),
+        "serve_plan": (serving or {}).get("plan", []),
         "decision": decision_context(decision),
         "synthetic": any(r["data_source"] == "synthetic" for r in ok_rows),
         "random_weights": any(r["weights_source"] == "random-init" for r in ok_rows),

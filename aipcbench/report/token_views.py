@@ -11,6 +11,7 @@ from aipcbench.cost.tokens import TokenCosts, TokenPrice, token_costs
 from aipcbench.report.formatters import as_csv, percent, rate, safe_text, text_table, usd, with_range
 
 API_SHOWN = 3
+CLOUDS_SHOWN = 3
 
 
 def all_token_costs(comparisons: list[CellComparison], catalog, local_name: str) -> list[TokenCosts]:
@@ -109,12 +110,43 @@ def text(costs: list[TokenCosts]) -> str:
 
 
 def tokens_command(pricing, output_format: str) -> int:
+    from aipcbench.cost.serving import serving_prices
     from aipcbench.report.commands import priced
 
-    _, advice = priced(pricing)
-    costs = all_token_costs(advice.comparisons, load_catalog(pricing.catalog_files), advice.machine.name)
+    documents, advice = priced(pricing)
+    catalog = load_catalog(pricing.catalog_files)
+    costs = all_token_costs(advice.comparisons, catalog, advice.machine.name)
+    records = [record for document in documents for record in document.serving if record.status == "ok"]
+    serving = [p for p in (serving_prices(r, catalog, list(advice.candidates)) for r in records) if p]
     if output_format == "csv":
         print(as_csv(rows(costs)), end="")
     else:
-        print(text(costs))
+        if costs or not serving:
+            print(text(costs))
+        if serving:
+            print(("\n" if costs else "") + serving_text(serving))
     return 0
+
+
+def serving_text(prices) -> str:
+    """Each serving record's $ per 1M output tokens at its latency target, everywhere."""
+    from aipcbench.report.serving_views import describe
+
+    lines = []
+    for item in prices:
+        record = item.record
+        best = record.best_at_target()
+        lines.append(safe_text(f"Serving: {describe(record)}"))
+        lines.append(f"  at the target: {best.label}, {rate(best.output_tokens_per_s, 'tokens')}")
+        rows_ = [["where", "$ per 1M output tokens", "tokens/s", "evidence"]]
+        for price in [*item.owned, *item.clouds[:CLOUDS_SHOWN], *item.apis[:API_SHOWN]]:
+            speed = rate(price.capacity.tokens_per_s.central, "tokens") if price.capacity else "-"
+            low, high = price.usd_per_mtok_low, price.usd_per_mtok_high
+            shown = with_range(
+                usd(price.usd_per_mtok), usd(low) if low else None, usd(high) if high else None
+            )
+            rows_.append([price.where, shown, speed, price.provenance])
+        lines += text_table(rows_, indent="  ")
+        lines += [f"  note: {safe_text(note)}" for note in item.notes]
+        lines.append("")
+    return "\n".join(lines).rstrip()
