@@ -6,7 +6,8 @@ Modes: ok (streams N text events and a usage event), never-ready (/health answer
 exit (exits at once with code 3, as a server whose port was taken does), crash-after-K (serves K
 completions, then dies), status-CODE (every completion answers HTTP CODE), malformed (a broken
 event), hang (headers, then nothing), redirect (302 to another host), huge (an endless stream
-of large events), json (a completion answered as application/json, not a stream), escapes (text
+of large events), close-after-K (closes each connection after K answers, with no
+`Connection: close`), json (a completion answered as application/json, not a stream), escapes (text
 and errors with terminal escapes and a spreadsheet formula), no-usage (no usage event).
 """
 
@@ -38,6 +39,7 @@ class Fake:
         self.served = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        on_connection = 0
         try:
             while True:
                 request = await reader.readline()
@@ -51,6 +53,9 @@ class Fake:
                 path = request.split()[1].decode()
                 if not await self.answer(path, body, writer):
                     return
+                on_connection += 1
+                if self.mode.startswith("close-after-") and on_connection >= int(self.mode.rsplit("-", 1)[1]):
+                    return  # closed without saying so, as an HTTP server's keep-alive limit does
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:

@@ -280,7 +280,7 @@ def test_catalog_shapes_write_the_catalog_parameter_counts():
     models = {m.key: m for m in catalog.model_configs}
     assert shapes["llama3.2-1b"].parameters == models["llama3.2-1b"].parameters
     assert shapes["llama3.1-8b"].parameters == models["llama3.1-8b"].parameters
-    # Qwen2's q/k/v biases are left out: 24 layers x (896 + 128 + 128)
+    # written as llama architecture: Qwen2's q/k/v biases are left out: 24 layers x (896 + 128 + 128)
     assert shapes["qwen2.5-0.5b"].parameters == models["qwen2.5-0.5b"].parameters - 24 * (896 + 128 + 128)
 
 

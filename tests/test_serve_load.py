@@ -61,6 +61,12 @@ def test_a_healthy_stream_is_timed_and_counted(serving):
     assert level.output_tokens_per_s == pytest.approx(36 / level.window_s)
 
 
+@pytest.mark.parametrize("serving", ["close-after-2"], indirect=True)
+def test_a_kept_alive_connection_the_server_closed_is_sent_again_on_a_new_one(serving):
+    run = _level(serving, Concurrency(1), requests=7, warmup=0)
+    assert [r.ok for r in run.results] == [True] * 7
+
+
 def test_poisson_arrivals_follow_the_rate(serving):
     run = _level(serving, Poisson(rate_per_s=50.0, seed=1), requests=20, warmup=0)
     sent = sorted(r.sent_s for r in run.results)

@@ -65,6 +65,10 @@ def test_the_sweep_stops_where_throughput_stops_rising():
     )
     assert stop_reason(_level(4, 120), _level(2, 100), LatencyTarget(1.0)) == ""
     assert "latency target" in stop_reason(_level(4, 200, meets=False), _level(2, 100), LatencyTarget(1.0))
+    # no level ever kept the target: the curve goes on until throughput stops rising
+    assert (
+        stop_reason(_level(4, 200, meets=False), _level(2, 100), LatencyTarget(1.0), met_before=False) == ""
+    )
     assert "failed" in stop_reason(_level(4, 200, failed=5), None, LatencyTarget(1.0))
 
 

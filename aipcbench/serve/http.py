@@ -84,6 +84,7 @@ class Connection:
     def __init__(self, endpoint: Endpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.endpoint, self.reader, self.writer = endpoint, reader, writer
         self.reusable = False
+        self.requests = 0  # sent on this connection so far: a reused one may have been closed idle
 
     @classmethod
     async def open(cls, endpoint: Endpoint, timeout_s: float) -> Connection:
@@ -111,6 +112,7 @@ class Connection:
     ) -> Response:
         """Send the request and read the status line and headers (not the body)."""
         self.reusable = False
+        self.requests += 1
         host = self.endpoint.host if ":" not in self.endpoint.host else f"[{self.endpoint.host}]"
         head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{self.endpoint.port}"]
         head += [f"{name}: {value}" for name, value in headers.items()]
@@ -235,6 +237,9 @@ class Pool:
             if not connection.reader.at_eof():
                 return connection
             connection.close()
+        return await Connection.open(self.endpoint, self.connect_timeout_s)
+
+    async def fresh(self) -> Connection:
         return await Connection.open(self.endpoint, self.connect_timeout_s)
 
     def release(self, connection: Connection) -> None:

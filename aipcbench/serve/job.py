@@ -118,7 +118,8 @@ def _base_record(job: Job, context: JobContext, version: str) -> ServingRecord:
         target=context.target,
         status="ok",
         parameter_count=job.model.parameter_count,
-        architecture=job.model.shape.architecture if job.model.shape else "",
+        architecture="llama" if job.model.shape else "",
+        notes=_shape_notes(job.model.shape),
         context_tokens=None if remote else context.options.context_tokens,
         method=METHOD,
     )
@@ -231,6 +232,15 @@ def _sweep(job, context, record, endpoint, launch, server) -> ServingRecord:
             record, status="failed", reason="no request succeeded: " + "; ".join(sorted(reasons))[:300]
         )
     return record
+
+
+def _shape_notes(shape: Shape | None) -> tuple[str, ...]:
+    if shape is None or shape.architecture == "llama":
+        return ()
+    return (
+        f"served as a llama-architecture model of the {shape.key} shape ({shape.architecture}'s own "
+        f"layers differ only in small q/k/v biases, left out: {shape.parameters:,} parameters written)",
+    )
 
 
 def _safe(text: str) -> str:

@@ -3,11 +3,16 @@
 Nothing can be downloaded here, and a founder's question is about a model's *shape* (its size
 decides speed and memory), so a catalog shape is served with random weights, labelled so:
 
-- GGUF for llama.cpp: a llama-architecture file with the shape's layers, widths, heads and
-  vocabulary (Qwen2's small q/k/v biases left out: 0.01 % of its parameters), f16 weights, then
-  ``llama-quantize`` to q8_0 or q4_K_M as llama.cpp users do. The vocabulary is byte-level
-  (SentencePiece-style: 3 control tokens, 256 byte tokens) padded with plain word tokens to the
-  shape's size, so the output layer has the real width.
+Both formats hold a llama-architecture model with the shape's layers, widths, heads and
+vocabulary; a Qwen2 shape loses only its small q/k/v biases (0.006 % of Qwen2.5-0.5B's
+parameters). Why not Qwen2's own architecture: transformers 5.25's continuous batching fails on
+a Qwen2 model on the CPU ("cannot reshape tensor of 0 elements") where the same shape as llama
+serves, and llama.cpp would need the biases too; one architecture for every engine keeps them
+serving the same model.
+
+- GGUF for llama.cpp: f16 weights, then ``llama-quantize`` to q8_0 or q4_K_M as llama.cpp users
+  do. The vocabulary is byte-level (SentencePiece-style: 3 control tokens, 256 byte tokens)
+  padded with plain word tokens to the shape's size, so the output layer has the real width.
 - A Hugging Face folder for transformers serve and vLLM: ``config.json``, a word-level tokenizer
   (``w1 w2 ...``: one word, one token, so a prompt of N words is N tokens exactly), no EOS token
   (answers run to ``max_tokens``), and f16 safetensors (vLLM's ``--load-format dummy`` skips them).
@@ -29,7 +34,7 @@ import numpy as np
 from aipcbench.errors import DataError, UserInputError
 
 GGUF_QUANTS = ("f16", "q8_0", "q4_K_M")
-WRITER_VERSION = "1"
+WRITER_VERSION = "2"
 INIT_STD = 0.02  # transformers' default initializer_range
 ROPE_THETA = {"llama": 500000.0, "qwen2": 1000000.0}
 CONTROL_TOKENS = ("<unk>", "<s>", "</s>")
@@ -68,7 +73,7 @@ class Shape:
 
     @property
     def parameters(self) -> int:
-        """Parameters of the tensors written (the catalog's count, less Qwen2's biases)."""
+        """Parameters of the files written (the catalog's count, less Qwen2's q/k/v biases)."""
         return sum(int(np.prod(shape)) for *_, shape in _all_tensors(self))
 
 
@@ -117,7 +122,9 @@ GGUF_NAMES = {
 }
 
 
-def _tensor(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def _tensor(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    if name.endswith(".bias"):
+        return np.zeros(shape, dtype=np.float32)
     if len(shape) == 1:
         return np.ones(shape, dtype=np.float32)  # RMSNorm scales
     return (rng.standard_normal(shape, dtype=np.float32) * INIT_STD).astype(np.float16)
@@ -182,8 +189,8 @@ def write_random_gguf(model: Shape, path: Path, seed: int = 0) -> Path:
     writer.write_kv_data_to_file()
     writer.write_ti_data_to_file()
     rng = np.random.default_rng(seed)
-    for _, _, shape in tensors:
-        writer.write_tensor_data(_tensor(rng, shape))
+    for hf_name, _, shape in tensors:
+        writer.write_tensor_data(_tensor(rng, hf_name, shape))
     writer.close()
     os.replace(tmp, path)
     return path
@@ -232,8 +239,8 @@ def random_hf_folder(model: Shape, folder: Path, weights: bool = True, seed: int
     tmp = out.with_name(out.name + ".part")
     tmp.mkdir(parents=True, exist_ok=True)
     config = {
-        "architectures": ["Qwen2ForCausalLM" if model.architecture == "qwen2" else "LlamaForCausalLM"],
-        "model_type": model.architecture,
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
         "vocab_size": model.vocab,
         "hidden_size": model.hidden,
         "intermediate_size": model.intermediate,
@@ -307,5 +314,5 @@ def _write_safetensors(model: Shape, path: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
     with open(path, "wb") as handle:
         handle.write(len(encoded).to_bytes(8, "little") + encoded)
-        for _, shape in tensors:
-            handle.write(_tensor(rng, shape).astype("<f4" if len(shape) == 1 else "<f2").tobytes())
+        for name, shape in tensors:
+            handle.write(_tensor(rng, name, shape).astype("<f4" if len(shape) == 1 else "<f2").tobytes())

@@ -184,7 +184,17 @@ async def send(pool: Pool, spec: RequestSpec, prompt: Prompt, level_start: float
     except HttpError as exc:
         return failed(str(exc))
     try:
-        response = await connection.send("POST", spec.path, headers, body, spec.idle_timeout_s)
+        try:
+            response = await connection.send("POST", spec.path, headers, body, spec.idle_timeout_s)
+        except HttpError:
+            if connection.requests < 2:
+                raise
+            # A kept-alive connection the server had closed while idle (llama.cpp's HTTP server
+            # closes one after a few requests): sent again on a new connection, timed from there.
+            connection.close()
+            connection = await pool.fresh()
+            started = stream.started = time.perf_counter()
+            response = await connection.send("POST", spec.path, headers, body, spec.idle_timeout_s)
         if 300 <= response.status < 400:
             where = response.headers.get("location", "?")[:80]
             return failed(f"HTTP {response.status} redirect to {where!r}: not followed")

@@ -1,7 +1,8 @@
 """Load levels, one after another, until the answer is known.
 
 Automatic concurrency sweep: 1, 2, 4, ... up to ``max_concurrency``, stopping after the first
-level that breaks the latency target (what vLLM's SLA sweep searches for), or whose output
+level that breaks the latency target once a level kept it (what vLLM's SLA sweep searches
+for; when even one user breaks it, the curve goes on), or whose output
 tokens/s rose less than ``SATURATION_GAIN`` over the best level before it (the server is
 saturated: more users only queue), or where most requests failed. Explicit levels (a list of
 concurrencies or Poisson rates) all run. Every level is handed to ``on_level`` as soon as it
@@ -54,12 +55,17 @@ def _doubling(limit: int) -> tuple[int, ...]:
     return (*levels, limit)
 
 
-def stop_reason(level: ServingLevel, best_before: ServingLevel | None, target: LatencyTarget) -> str:
-    """Why an automatic sweep ends after ``level`` ("" to go on)."""
+def stop_reason(
+    level: ServingLevel, best_before: ServingLevel | None, target: LatencyTarget, met_before: bool = True
+) -> str:
+    """Why an automatic sweep ends after ``level`` ("" to go on). A broken target ends it only
+    once an earlier level kept it (the answer is then known); when none could, the sweep goes on
+    to show the curve until throughput stops rising."""
     total = level.requests_ok + level.requests_failed
     if total and level.requests_failed / total > MAX_FAILED_FRACTION:
         return f"{level.requests_failed} of {total} requests failed at {level.label}"
-    if level.meets_target is False and (target.ttft_p95_s is not None or target.tpot_p95_s is not None):
+    has_target = target.ttft_p95_s is not None or target.tpot_p95_s is not None
+    if level.meets_target is False and has_target and met_before:
         return f"the latency target ({target.describe()}) broke at {level.label}"
     if best_before is not None and level.output_tokens_per_s < best_before.output_tokens_per_s * (
         1 + SATURATION_GAIN
@@ -83,6 +89,7 @@ def run_sweep(
     """Run the levels; return why the sweep ended. ``run_one(profile, measured, warmup)``
     returns None when the level was cut short by a signal (the sweep then ends)."""
     best: ServingLevel | None = None
+    met = False
     profiles = plan.profiles()
     for number, profile in enumerate(profiles):
         measured, warmup = plan.requests_for(profile)
@@ -93,9 +100,10 @@ def run_sweep(
         if not server_alive():
             return f"the server exited during {level.label}"
         if plan.automatic:
-            reason = stop_reason(level, best, target)
+            reason = stop_reason(level, best, target, met)
             if reason:
                 return reason
+        met = met or bool(level.meets_target)
         if level.requests_ok and (best is None or level.output_tokens_per_s > best.output_tokens_per_s):
             best = level
         if number == len(profiles) - 1:
