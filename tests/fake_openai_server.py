@@ -51,11 +51,11 @@ class Fake:
                     headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 path = request.split()[1].decode()
+                on_connection += 1
+                if self.mode.startswith("close-after-") and on_connection > int(self.mode.rsplit("-", 1)[1]):
+                    return  # the next request read, then closed unanswered (cpp-httplib's keep-alive limit)
                 if not await self.answer(path, body, writer):
                     return
-                on_connection += 1
-                if self.mode.startswith("close-after-") and on_connection >= int(self.mode.rsplit("-", 1)[1]):
-                    return  # closed without saying so, as an HTTP server's keep-alive limit does
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
