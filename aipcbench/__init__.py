@@ -9,4 +9,4 @@ The package is split into parts so that data flows one way::
 inspected and priced on a machine without it.
 """
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"

@@ -22,6 +22,8 @@ FORBIDDEN = {
     "report": ("torch", "aipcbench.run", "workloads", "aipcbench.cli"),
     "probes": ("aipcbench.run", "aipcbench.cost", "aipcbench.report", "aipcbench.cli", "workloads"),
     "run": ("aipcbench.cli",),
+    # serving talks to other processes over HTTP: no torch here, and no pricing
+    "serve": ("torch", "aipcbench.cli", "aipcbench.cost", "workloads"),
 }
 MAX_LINES = 320
 
