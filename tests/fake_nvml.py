@@ -28,6 +28,7 @@ class FakeNvml:
         self.energy_supported, self.power_supported = energy_supported, power_supported
         self.reasons = reasons
         self.energy_reads = 0
+        self.memory_used_bytes = None  # device memory in use, as nvmlDeviceGetMemoryInfo reports
 
     def nvmlInit(self):
         pass
@@ -58,3 +59,11 @@ class FakeNvml:
 
     def nvmlDeviceGetCurrentClocksEventReasons(self, handle):
         return self.reasons
+
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        class Info:
+            used = self.memory_used_bytes
+
+        if self.memory_used_bytes is None:
+            raise NVMLError_NotSupported()
+        return Info()

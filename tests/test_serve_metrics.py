@@ -114,3 +114,30 @@ def test_the_best_level_at_the_target_is_the_fastest_that_keeps_it():
         levels=levels,
     )
     assert record.best_at_target().concurrency == 2
+
+
+def test_gpu_serving_reads_nvml_energy_and_memory_cpu_serving_estimates():
+    from aipcbench.catalog import load_catalog
+    from aipcbench.serve.commands import device_sensors
+    from tests.fake_nvml import FakeNvml
+
+    nvml = FakeNvml(energy_mj=[1_000_000, 1_000_000, 1_450_000])  # probe, start, stop
+    nvml.memory_used_bytes = 70 * 2**30
+    gpu = {"kind": "cuda", "index": 0, "name": "NVIDIA H100 80GB HBM3", "details": {"uuid": "abc"}}
+    meter_for, memory = device_sensors(gpu, load_catalog(), nvml=nvml)
+    meter = meter_for(1234)
+    meter.start()
+    reading = meter.stop()
+    assert (reading.method, reading.joules) == ("nvml-counter", pytest.approx(450.0))
+    assert memory() == 70 * 2**30
+    nvml.memory_used_bytes = None  # NOT_SUPPORTED: not read, not a crash
+    assert memory() is None
+    cpu = {
+        "kind": "cpu",
+        "index": 0,
+        "name": "AMD EPYC",
+        "details": {"logical_cores": 2, "physical_cores": 1},
+    }
+    cpu_meter, cpu_memory = device_sensors(cpu, load_catalog(), cpu_watts=100.0)
+    assert cpu_meter(1).method == "estimate-tdp" and cpu_memory() is None
+    assert device_sensors(None, load_catalog())[0](1) is None

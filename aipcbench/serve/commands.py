@@ -128,14 +128,36 @@ def _check(config: ServeConfig) -> None:
         raise UserInputError("--concurrency and --rate are two kinds of load: give one")
 
 
-def _energy_factory(config: ServeConfig, catalog, inventory):
+def device_sensors(device: dict | None, catalog, cpu_watts=None, gpu_watts=None, nvml=None):
+    """(energy meter factory, device memory reader) for the serving device: on a CPU, the
+    server group's CPU time x rated power (labelled an estimate); on an NVIDIA GPU, NVML's energy
+    counter (or sampled power) over the whole device and its memory in use; else nothing."""
+    from aipcbench.probes.energy import select_meter
+    from aipcbench.probes.nvml import open_device
     from aipcbench.run.rated import rated_power
 
-    if config.endpoint or not config.device.startswith("cpu"):
-        return lambda pgid: None  # a GPU server's energy: NVML over the device (not yet wired)
-    device = inventory.get("cpu").to_dict()
-    watts, basis = rated_power(device, catalog, config.cpu_watts, config.gpu_watts)
-    return cpu_meter_factory(watts, basis, device["details"].get("logical_cores"))
+    nothing = (lambda pgid: None), (lambda: None)
+    if device is None:
+        return nothing
+    watts, basis = rated_power(device, catalog, cpu_watts, gpu_watts)
+    if device["kind"] == "cpu":
+        return cpu_meter_factory(watts, basis, device["details"].get("logical_cores")), nothing[1]
+    if device["kind"] != "cuda":
+        return nothing
+    nvml, handle, _ = open_device(device["index"], device["details"].get("uuid"), nvml)
+    if handle is None:
+        return nothing
+
+    def meter(pgid):
+        return select_meter("cuda", rated_w=watts, rated_basis=basis, nvml=nvml, nvml_handle=handle)[0]
+
+    def memory() -> int | None:
+        try:
+            return int(nvml.nvmlDeviceGetMemoryInfo(handle).used)
+        except Exception:  # NVML's errors are many classes: each means "not read"
+            return None
+
+    return meter, memory
 
 
 def serve_command(config: ServeConfig, argv: list[str]) -> int:
@@ -155,6 +177,9 @@ def serve_command(config: ServeConfig, argv: list[str]) -> int:
         context_tokens=config.prompt_tokens + config.output_tokens + 16,
         threads=config.threads,
         dtype=config.dtype,
+    )
+    meter, memory = device_sensors(
+        device.to_dict() if device else None, catalog, config.cpu_watts, config.gpu_watts
     )
     writer = ResultsWriter(config.results_dir, capture_environment(inventory, argv), config.to_dict())
     say(f"{len(jobs)} serving job(s), results in {writer.path}")
@@ -178,7 +203,8 @@ def serve_command(config: ServeConfig, argv: list[str]) -> int:
         model_cache=config.model_cache,
         log_dir=config.results_dir / "serve-logs" / writer.run_id,
         device_name=device.name if device else "",
-        meter_factory=_energy_factory(config, catalog, inventory),
+        meter_factory=meter,
+        device_memory=memory,
         say=say,
         on_record=writer.put_serving,
         on_level=lambda record, level: say(f"{record.cell}: {level_line(level)}"),

@@ -83,6 +83,7 @@ class JobContext:
     say: Callable[[str], None]
     on_record: Callable[[ServingRecord], None]
     on_level: Callable[[ServingRecord, ServingLevel], None] = lambda record, level: None
+    device_memory: Callable[[], int | None] = lambda: None  # a GPU's memory in use (NVML)
 
 
 def _model_path(job: Job, context: JobContext) -> Path:
@@ -204,7 +205,7 @@ def _sweep(job, context, record, endpoint, launch, server) -> ServingRecord:
             return None
         extras = Extras(
             peak,
-            None,
+            context.device_memory(),
             reading.joules if reading else None,
             reading.method if reading else None,
             reading.note if reading else "",
