@@ -55,6 +55,8 @@ class FakeNvml:
     def nvmlDeviceGetPowerUsage(self, handle):
         if not self.power_supported:
             raise NVMLError_NotSupported()
+        if isinstance(self.power_mw, list):  # successive readings, the last one repeated
+            return self.power_mw.pop(0) if len(self.power_mw) > 1 else self.power_mw[0]
         return self.power_mw
 
     def nvmlDeviceGetCurrentClocksEventReasons(self, handle):

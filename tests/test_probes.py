@@ -67,13 +67,15 @@ def test_not_supported_counter_falls_back_to_sampled_power():
 
 
 def test_power_sampler_integrates_trapezoids():
-    fake = FakeNvml(power_mw=0)
-    meter = energy.NvmlPowerMeter(fake, "h", clock=Clock(0.0))
-    meter.samples = [(0.0, 100_000), (1.0, 200_000), (3.0, 200_000)]
-    joules = sum(
-        (t1 - t0) * (p0 + p1) / 2000.0 for (t0, p0), (t1, p1) in zip(meter.samples, meter.samples[1:])
-    )
-    assert joules == 150.0 + 400.0
+    """start -> one tick of the sampler -> stop, on a scripted clock and scripted power: the
+    reading is the trapezoids' sum over the window the samples span."""
+    fake = FakeNvml(power_mw=[100_000, 100_000, 200_000, 200_000])  # init check, start, tick, stop
+    meter = energy.NvmlPowerMeter(fake, "h", interval_s=3600.0, clock=Clock(0.0, 0.0, 1.0, 3.0))
+    meter.start()  # the window starts at the first sample (t = 0, 100 W)
+    meter._sample()  # what the sampler thread does every interval (t = 1 s, 200 W)
+    reading = meter.stop()  # the last sample at t = 3 s, 200 W
+    assert reading.joules == pytest.approx(1.0 * (100 + 200) / 2 + 2.0 * (200 + 200) / 2) == 550.0
+    assert reading.window_s == 3.0 and reading.note == "3 samples integrated"
 
 
 def test_no_nvml_sensor_and_no_rated_power_means_no_meter():
