@@ -49,7 +49,10 @@ def test_the_task_follows_skypilots_published_schema(clouds):
 
 
 def test_the_task_is_accepted_by_skypilots_own_parser_when_installed():
-    sky = pytest.importorskip("sky")
+    # Not in the test extra: skypilot 0.14.1 requires click<8.2 and huggingface-hub 2.4 (which
+    # transformers serve runs on) click>=8.4.2, so they cannot share one environment. Passed on
+    # 2026-12-03 with skypilot 0.14.1 installed by hand; the vendored schema test above runs always.
+    sky = pytest.importorskip("sky", reason="skypilot is not installed (it conflicts with the serving extra)")
     task = sky.Task.from_yaml_config(task_config(budget("L4:1"), "full", True, ("gcp",)))
     assert task.run and task.setup
 
