@@ -19,7 +19,12 @@ from typing import Any
 # The closed sets, defined once with the record that stores them (pricing relies on ``mode``:
 # train/infer are priced by compute, generate by bandwidth, overhead never).
 from aipcbench.config import WorkloadOptions
-from aipcbench.results.record import DTYPES, MODES  # noqa: F401  (DTYPES: for workload authors)
+from aipcbench.results.record import (  # noqa: F401  (DTYPES, QUANTIZED_DTYPES: for workload authors)
+    DTYPES,
+    FLOAT_DTYPES,
+    MODES,
+    QUANTIZED_DTYPES,
+)
 
 
 class Unsupported(Exception):
@@ -102,7 +107,7 @@ class WorkloadSpec:
     preload: tuple[str, ...] = ()
     # The dtypes it has a path for (int8/int4 quantize weights: inference workloads only); other
     # cells are skipped with the reason, never crash.
-    dtypes: tuple[str, ...] = ("fp32", "bf16", "fp16")
+    dtypes: tuple[str, ...] = FLOAT_DTYPES
     # The sizes a run without ``name:size`` gets (None: all); others are asked for by name.
     default_sizes: tuple[str, ...] | None = None
     # Checks the options before the first cell starts (raises UserInputError: one line, exit 2)

@@ -28,11 +28,17 @@ from aipcbench.catalog import load_catalog
 from aipcbench.catalog.model_memory import GIB, WEIGHT_BYTES, memory_need
 from aipcbench.catalog.rows import ModelConfig
 from aipcbench.errors import DataError, UserInputError, exception_line
-from workloads.base import DTYPES, PrepareContext, PreparedWorkload, Unsupported, WorkloadSpec
+from workloads.base import (
+    DTYPES,
+    QUANTIZED_DTYPES,
+    PrepareContext,
+    PreparedWorkload,
+    Unsupported,
+    WorkloadSpec,
+)
 from workloads.generation import Lengths, LoadedModel, generation_workload
 from workloads.lm_models import load_pretrained, random_model, read_config, shape_of, transformers_config
 from workloads.precision import TORCH_DTYPES
-from workloads.quantize import QUANTIZED_DTYPES
 
 LENGTHS = Lengths(prompt_tokens=32, new_tokens=64, quick_new_tokens=16, run_generations=1_000)
 

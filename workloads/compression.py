@@ -14,8 +14,8 @@ from torch import nn
 from torch.nn.utils import prune
 
 from workloads import fidelity
-from workloads.base import PrepareContext, Unsupported
-from workloads.quantize import QUANTIZED_DTYPES, quantize_linears
+from workloads.base import QUANTIZED_DTYPES, PrepareContext, Unsupported
+from workloads.quantize import quantize_linears
 
 PRUNED_FRACTION = 0.5
 PRUNED_SUFFIX = "-pruned"

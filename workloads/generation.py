@@ -15,10 +15,10 @@ import torch
 
 from aipcbench.errors import DataError
 from workloads import fidelity
-from workloads.base import PrepareContext, PreparedWorkload, RunDefinition
+from workloads.base import QUANTIZED_DTYPES, PrepareContext, PreparedWorkload, RunDefinition
 from workloads.inputs import seeded_generator
 from workloads.precision import TORCH_DTYPES
-from workloads.quantize import QUANTIZED_DTYPES, quantize_linears, quantized_weight_bytes
+from workloads.quantize import quantize_linears, quantized_weight_bytes
 from workloads.textgen import DECODERS, TokenClock, greedy_decode, weight_stream
 
 PROMPT_TEXT = (

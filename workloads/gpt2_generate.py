@@ -26,11 +26,10 @@ import torch
 
 from aipcbench.errors import DataError
 from workloads import packed_linear
-from workloads.base import DTYPES, PrepareContext, PreparedWorkload, WorkloadSpec
+from workloads.base import DTYPES, QUANTIZED_DTYPES, PrepareContext, PreparedWorkload, WorkloadSpec
 from workloads.generation import Lengths, LoadedModel, generation_workload
 from workloads.lm_models import random_model
 from workloads.precision import TORCH_DTYPES
-from workloads.quantize import QUANTIZED_DTYPES
 from workloads.textgen import find_weights
 
 PROMPT_TOKENS, NEW_TOKENS, QUICK_NEW_TOKENS, RUN_GENERATIONS = 32, 128, 32, 1_000

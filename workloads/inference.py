@@ -9,9 +9,8 @@ from collections.abc import Callable
 
 import torch
 
-from workloads.base import PrepareContext
+from workloads.base import QUANTIZED_DTYPES, PrepareContext
 from workloads.precision import autocast_for
-from workloads.quantize import QUANTIZED_DTYPES
 
 
 def forward_step(

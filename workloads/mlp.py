@@ -19,11 +19,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from workloads.base import DTYPES, PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
+from workloads.base import (
+    DTYPES,
+    QUANTIZED_DTYPES,
+    PrepareContext,
+    PreparedWorkload,
+    RunDefinition,
+    Unsupported,
+    WorkloadSpec,
+)
 from workloads.compression import compress
 from workloads.inference import forward_step
 from workloads.inputs import synthetic_classification
-from workloads.quantize import QUANTIZED_DTYPES
 from workloads.training import Trainer, batches_of, make_optimizer, parameter_bytes
 
 # size -> (layer widths, batch, dataset size, epochs per run)

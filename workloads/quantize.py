@@ -24,7 +24,6 @@ from torch.utils.flop_counter import flop_registry, register_flop_formula
 
 from workloads.base import Unsupported
 
-QUANTIZED_DTYPES = ("int8", "int4")
 INT4_GROUP = 128
 
 

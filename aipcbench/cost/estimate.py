@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog, DeviceSpec
 from aipcbench.results.device_facts import DeviceFacts
-from aipcbench.results.record import CellRecord
+from aipcbench.results.record import FLOAT_DTYPES, QUANTIZED_DTYPES, CellRecord
 
 BOUNDS = ("compute", "memory", "dispatch")
 
@@ -53,7 +53,7 @@ class Target:
 
     @classmethod
     def from_spec(cls, spec: DeviceSpec) -> Target:
-        peaks = {d: spec.peak_tflops(d) * 1e12 for d in ("fp32", "bf16", "fp16") if spec.peak_tflops(d)}
+        peaks = {d: spec.peak_tflops(d) * 1e12 for d in FLOAT_DTYPES if spec.peak_tflops(d)}
         bandwidth = spec.memory_bw_gbps * 1e9 if spec.memory_bw_gbps else None
         return cls(spec.key, spec.name, spec.kind or "gpu", peaks, bandwidth)
 
@@ -117,12 +117,11 @@ class StepEstimate:
 # dequantize into 16-bit tensor-core products, so the bf16 peak (then fp16, fp32); the CPU
 # kernels (fbgemm int8, the int4 packing matmul) run at about the fp32 FMA rate, so fp32 there
 # (on a 2-core AVX2 EPYC, mlp:infer int8 took 17 s per run against 36 s in fp32).
-QUANTIZED = ("int8", "int4")
 
 
 def arithmetic_dtypes(dtype: str, device_class: str) -> tuple[str, ...]:
     """The dtypes whose peak and constants stand for ``dtype``'s arithmetic, best first."""
-    if dtype not in QUANTIZED:
+    if dtype not in QUANTIZED_DTYPES:
         return (dtype,)
     return ("fp32",) if device_class == "cpu" else ("bf16", "fp16", "fp32")
 

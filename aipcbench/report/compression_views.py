@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from aipcbench.report.token_views import fidelity_text
+from aipcbench.results.record import QUANTIZED_DTYPES
 from aipcbench.results.store import ResultsDocument
 
 PRUNED_SUFFIX = "-pruned"
@@ -39,7 +40,7 @@ def compression_rows(documents: list[ResultsDocument]) -> list[dict[str, Any]]:
             pruned = (
                 isinstance(fraction, (int, float)) and not isinstance(fraction, bool) and 0 <= fraction <= 1
             )
-            if not pruned and dtype not in ("int8", "int4"):
+            if not pruned and dtype not in QUANTIZED_DTYPES:
                 continue
             base = ok.get((workload, size.removesuffix(PRUNED_SUFFIX), "fp32", device))
             speedup = base.step_time.median_s / record.step_time.median_s if base else None
@@ -51,7 +52,7 @@ def compression_rows(documents: list[ResultsDocument]) -> list[dict[str, Any]]:
                     "cell": f"{workload}:{size} {dtype}",
                     "change": " + ".join(
                         ([f"{fraction:.0%} of weights zeroed"] if pruned else [])
-                        + ([f"{dtype} weights"] if dtype in ("int8", "int4") else [])
+                        + ([f"{dtype} weights"] if dtype in QUANTIZED_DTYPES else [])
                     ),
                     "base": f"{workload}:{size.removesuffix(PRUNED_SUFFIX)} fp32" if base else "",
                     "speedup": speedup,

@@ -18,7 +18,9 @@ from typing import Any
 from aipcbench.results.policy import TimingPolicy
 
 # The closed vocabularies every part relies on.
-DTYPES = ("fp32", "bf16", "fp16", "int8", "int4")  # int8/int4: weights quantized
+FLOAT_DTYPES = ("fp32", "bf16", "fp16")
+QUANTIZED_DTYPES = ("int8", "int4")  # weights quantized (activations stay float)
+DTYPES = FLOAT_DTYPES + QUANTIZED_DTYPES
 # train: an optimizer step; infer: a forward pass; generate: a text generation (priced per token
 # by bandwidth or per-op overhead); overhead: the null workload (never priced).
 MODES = ("train", "infer", "generate", "overhead")

@@ -12,8 +12,9 @@ from typing import Any
 
 from aipcbench.errors import exception_line
 from aipcbench.probes.sensors import open_sensors
+from aipcbench.results.record import QUANTIZED_DTYPES
 from aipcbench.run import timing
-from aipcbench.run.rated import QUANTIZED, QUANTIZED_PEAK_NOTE
+from aipcbench.run.rated import QUANTIZED_PEAK_NOTE
 
 
 def measure_gemm_flops(device_id: str, dtype: str, seconds: float = 1.0) -> dict[str, Any]:
@@ -83,16 +84,15 @@ def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
     if kind == "cpu":
         facts["clock_ghz"], facts["clock_method"] = measure_clock_ghz(timing.best_rate)
         simd = set(device.get("details", {}).get("simd", []))
-        facts["flops_per_cycle"] = measure_flops_per_cycle(
-            simd, facts["clock_ghz"], [d for d in spec["dtypes"] if d not in QUANTIZED], timing.best_rate
-        )
+        floats = [d for d in spec["dtypes"] if d not in QUANTIZED_DTYPES]
+        facts["flops_per_cycle"] = measure_flops_per_cycle(simd, facts["clock_ghz"], floats, timing.best_rate)
     try:
         facts["measured_bandwidth"] = measure_read_bandwidth(device["id"])
     except Exception as exc:
         facts["measured_bandwidth"] = {"bytes_per_s": None, "method": exception_line(exc)}
     facts["measured_peaks"] = {}
     for dtype in spec["dtypes"]:
-        if dtype in QUANTIZED:
+        if dtype in QUANTIZED_DTYPES:
             facts["measured_peaks"][dtype] = {"flop_per_s": None, "method": QUANTIZED_PEAK_NOTE}
             continue
         try:

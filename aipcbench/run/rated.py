@@ -13,6 +13,7 @@ from typing import Any
 from aipcbench.catalog import Catalog, DeviceSpec
 from aipcbench.probes.peak import cpu_rated_peak
 from aipcbench.results.device_facts import DeviceFacts
+from aipcbench.results.record import QUANTIZED_DTYPES
 from aipcbench.results.typed import RecordTypeError, from_plain
 
 ASSUMED_CPU_W_PER_CORE = 10.0  # used only when nothing better is known, and labelled so
@@ -48,7 +49,6 @@ def rated_power(
 
 # Weight-quantized cells dequantize into float arithmetic or use integer units whose peak the
 # catalog does not hold: no MFU is claimed for them (decode is priced by bandwidth anyway).
-QUANTIZED = ("int8", "int4")
 QUANTIZED_PEAK_NOTE = "no peak for weight-quantized arithmetic (int8/int4): MFU not computed"
 
 
@@ -60,7 +60,7 @@ def rated_peaks(
     peaks: dict[str, dict[str, Any]] = {}
     for dtype in dtypes:
         tflops = spec.peak_tflops(dtype) if spec is not None else None
-        if dtype in QUANTIZED:
+        if dtype in QUANTIZED_DTYPES:
             peaks[dtype] = {"flop_per_s": None, "source": QUANTIZED_PEAK_NOTE}
         elif tflops:
             peaks[dtype] = {"flop_per_s": tflops * 1e12, "source": _cite(spec)}
