@@ -23,9 +23,10 @@ def test_the_8b_shape_adds_up_to_its_parameter_count():
         # weights: 8,030,261,248 x 2 bytes; KV: 2 x 32 layers x batch x 4,096 x 8 heads x 128 x 2 bytes
         ("bf16", 1, 16_060_522_496, 536_870_912),
         ("bf16", 8, 16_060_522_496, 4_294_967_296),
-        # int4: 0.5 byte a weight + a 2-byte scale per group of 128; the KV cache stays 16-bit
-        ("int4", 1, 8_030_261_248 * (0.5 + 2 / 128), 536_870_912),
-        ("int4", 8, 8_030_261_248 * (0.5 + 2 / 128), 4_294_967_296),
+        # int4: 0.5 byte a weight + a 2-byte scale and a 2-byte zero point per group of 128
+        # (what the kernel stores, see the packing test below); on a GPU the KV cache stays 16-bit
+        ("int4", 1, 8_030_261_248 * (0.5 + 4 / 128), 536_870_912),
+        ("int4", 8, 8_030_261_248 * (0.5 + 4 / 128), 4_294_967_296),
     ],
 )
 def test_memory_need_by_hand(dtype, batch, weights, kv):
@@ -39,7 +40,7 @@ def test_memory_need_by_hand(dtype, batch, weights, kv):
 def test_which_cards_hold_it():
     catalog = load_catalog()
     rows = {r.device.split(" ")[0]: r.fits for r in fit_table(catalog, LLAMA_8B, "int4", 1, 4096)}
-    assert rows["RTX4090"] and rows["T4"]  # 5.1 GiB
+    assert rows["RTX4090"] and rows["T4"]  # 5.2 GiB
     rows = {r.device.split(" ")[0]: r.fits for r in fit_table(catalog, LLAMA_8B, "bf16", 1, 4096)}
     assert rows["RTX4090"] and not rows["T4"]  # 16.2 GiB: a 24 GB card yes, a 16 GB card no
     rows = {r.device.split(" ")[0]: r.fits for r in fit_table(catalog, LLAMA_8B, "bf16", 8, 16384)}
@@ -48,10 +49,36 @@ def test_which_cards_hold_it():
 
 def test_fit_command_names_bad_input(cli):
     code, out, err = cli("fit", "llama3.1-8b", "--dtype", "int4", "--batch", "1")
-    assert code == 0 and "int4, batch 1, context 4,096: 5.1 GiB" in out
+    assert code == 0 and "int4, batch 1, context 4,096: 5.2 GiB" in out
     code, _, err = cli("fit", "llama-99b")
     assert code == 2 and "unknown model 'llama-99b'" in err
     code, _, err = cli("fit", "llama3.1-8b", "--dtype", "int3")
     assert code == 2 and "--dtype: unknown dtype 'int3'" in err
     code, _, err = cli("fit", "llama3.1-8b", "--batch", "0")
     assert code == 2 and "--batch" in err
+
+
+def test_the_int4_fit_formula_counts_what_the_int4_kernel_stores():
+    """Both from the same packing: a 256 x 512 layer packed by the kernel weighs what the fit
+    formula says per weight (4 bits + a bf16 scale and zero point per group of 128)."""
+    import torch
+
+    from aipcbench.catalog.model_memory import WEIGHT_BYTES
+    from workloads.quantize import Int4Linear
+
+    layer = Int4Linear(torch.nn.Linear(512, 256, bias=False))
+    stored = sum(b.numel() * b.element_size() for b in layer.buffers())
+    assert stored == 256 * 512 * WEIGHT_BYTES["int4"] == 256 * 512 // 2 + 256 * (512 // 128) * 2 * 2
+
+
+def test_a_quantized_model_keeps_16_bit_activations_on_an_accelerator_and_fp32_on_a_cpu():
+    from aipcbench.catalog.model_memory import activation_bytes
+
+    assert (
+        activation_bytes("int4", accelerator=True) == 2.0
+        and activation_bytes("int4", accelerator=False) == 4.0
+    )
+    assert activation_bytes("bf16", accelerator=False) == 2.0
+    cpu = memory_need(LLAMA_8B, "int8", 1, 4096, accelerator=False)
+    gpu = memory_need(LLAMA_8B, "int8", 1, 4096)
+    assert cpu.kv_cache_bytes == 2 * gpu.kv_cache_bytes

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from aipcbench.catalog.model_memory import activation_bytes
 from aipcbench.errors import DataError
 from workloads import fidelity
 from workloads.base import QUANTIZED_DTYPES, PrepareContext, PreparedWorkload, RunDefinition
@@ -142,7 +143,7 @@ def generation_workload(
     def lean_step() -> None:
         greedy_decode(model, ids, new_tokens, clock, ctx.sync)
 
-    kv_bytes = dtype_bytes or 4  # quantized models keep an fp32 KV cache here
+    kv_bytes = activation_bytes(ctx.dtype, accelerator=ctx.device_type != "cpu")
     return PreparedWorkload(
         step=lean_step if ctx.options.decode == "lean" else generate_step,
         items_per_step=batch * new_tokens,

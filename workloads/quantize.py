@@ -22,9 +22,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import flop_registry, register_flop_formula
 
+from aipcbench.catalog.model_memory import INT4_GROUP
 from workloads.base import Unsupported
-
-INT4_GROUP = 128
 
 
 class Int4Linear(nn.Module):

@@ -23,22 +23,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog, DeviceSpec
-from aipcbench.catalog.model_memory import GIB, OVERHEAD_BYTES
+from aipcbench.catalog.model_memory import GIB, OVERHEAD_BYTES, WEIGHT_BYTES
 from aipcbench.catalog.rows import ModelConfig
 from aipcbench.cost.estimate import Span
 
 # Bits per weight of each format: GGUF's from llama.cpp's quantize README (Llama-3.1-8B table:
-# F16 16.0005, Q8_0 8.5008, Q4_K_M 4.8944); torch formats by definition (int4: + a 16-bit scale
-# per group of 128, as aipcbench's int4 kernels store).
+# F16 16.0005, Q8_0 8.5008, Q4_K_M 4.8944); torch formats from the fit formula's bytes (int4: a
+# 16-bit scale and zero point per group of 128, what the int4 kernels store).
 BITS_PER_WEIGHT = {
     "f16": 16.0005,
     "q8_0": 8.5008,
     "q4_K_M": 4.8944,
-    "fp32": 32.0,
-    "bf16": 16.0,
-    "fp16": 16.0,
-    "int8": 8.0,
-    "int4": 4.0 + 16.0 / 128,
+    **{dtype: 8 * size for dtype, size in WEIGHT_BYTES.items()},
 }
 KV_BYTES = 2.0  # a 16-bit KV cache, what llama.cpp, vLLM and transformers keep by default
 USABLE_MEMORY = 0.9  # vLLM's default gpu_memory_utilization
