@@ -10,6 +10,7 @@ from pathlib import Path
 from aipcbench import __version__
 from aipcbench.config import DECODE_MODES
 from aipcbench.errors import UserInputError
+from aipcbench.units import SECONDS_PER_DAY
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,7 +110,7 @@ def _add_machine_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local-host", help="host whose results are 'local' (default: newest)")
     parser.add_argument(
         "--startup-s",
-        type=_number(0, 86400, True),
+        type=_number(0, SECONDS_PER_DAY, True),
         default=None,
         help="cloud instance start-up seconds billed per run (default: measured by aipcbench cloud, else 0)",
     )
@@ -129,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     speed = run.add_mutually_exclusive_group()
     speed.add_argument("--quick", action="store_true", help="short timing windows (default)")
     speed.add_argument("--full", action="store_true", help="long timing windows, full sizes")
-    run.add_argument("--timeout", type=_number(0, 7 * 86400), help="seconds per cell before it is killed")
+    run.add_argument(
+        "--timeout", type=_number(0, 7 * SECONDS_PER_DAY), help="seconds per cell before it is killed"
+    )
     run.add_argument("--results-dir", type=Path, default=Path("results"))
     run.add_argument(
         "--report-dir",

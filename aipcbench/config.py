@@ -13,6 +13,7 @@ from typing import Any
 
 from aipcbench.errors import UserInputError
 from aipcbench.results.record import DTYPES, TimingPolicy
+from aipcbench.units import SECONDS_PER_DAY
 
 QUICK_POLICY = TimingPolicy(warmup_steps=2, min_steps=5, min_time_s=2.0, max_time_s=6.0)
 FULL_POLICY = TimingPolicy(
@@ -212,8 +213,8 @@ def parse_dtypes(text: str) -> tuple[str, ...]:
 POLICY_FLAGS = {
     "warmup_steps": ("--warmup", 0, 1_000_000),
     "min_steps": ("--min-steps", 1, 10_000_000),
-    "min_time_s": ("--min-time", 0.0, 7 * 86400.0),
-    "max_time_s": ("--max-time", 0.001, 7 * 86400.0),
+    "min_time_s": ("--min-time", 0.0, 7 * SECONDS_PER_DAY),
+    "max_time_s": ("--max-time", 0.001, 7 * SECONDS_PER_DAY),
     "max_steps": ("--max-steps", 1, 10_000_000),
 }
 

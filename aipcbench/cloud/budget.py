@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from aipcbench.catalog import Catalog, CloudOffer
 from aipcbench.cloud.accelerators import Request
 from aipcbench.errors import UserInputError
+from aipcbench.units import SECONDS_PER_HOUR
 
-SUITE_MAX_S = {"quick": 45 * 60, "full": 3 * 3600}  # never longer, whatever the budget
+SUITE_MAX_S = {"quick": 45 * 60, "full": 3 * int(SECONDS_PER_HOUR)}  # never longer, whatever the budget
 SUITE_MIN_S = {"quick": 15 * 60, "full": 45 * 60}  # ASSUMPTION: set-up + suite on a GPU
 AUTOSTOP_IDLE_MIN = 10
 
@@ -35,7 +36,7 @@ class Budget:
 
     @property
     def at_most_usd(self) -> float:
-        return self.usd_per_hour_cap * (self.time_limit_s + AUTOSTOP_IDLE_MIN * 60) / 3600
+        return self.usd_per_hour_cap * (self.time_limit_s + AUTOSTOP_IDLE_MIN * 60) / SECONDS_PER_HOUR
 
 
 def hourly(offer: CloudOffer, spot: bool) -> float | None:
@@ -86,14 +87,14 @@ def plan_budget(
         )
     low, cap = min(prices), max(prices)
     minimum_s = SUITE_MIN_S[suite]
-    cheapest_run = low * (minimum_s + AUTOSTOP_IDLE_MIN * 60) / 3600
+    cheapest_run = low * (minimum_s + AUTOSTOP_IDLE_MIN * 60) / SECONDS_PER_HOUR
     if max_usd < cheapest_run:
         raise UserInputError(
             f"cloud: --max-usd {max_usd:g} is below the cheapest possible {suite} run on {request.label}: "
             f"${cheapest_run:.2f} ({minimum_s // 60} min + {AUTOSTOP_IDLE_MIN} min autodown at ${low:.2f}/h)"
         )
-    limit_s = min(SUITE_MAX_S[suite], max_usd / cap * 3600 - AUTOSTOP_IDLE_MIN * 60)
+    limit_s = min(SUITE_MAX_S[suite], max_usd / cap * SECONDS_PER_HOUR - AUTOSTOP_IDLE_MIN * 60)
     if limit_s < minimum_s:  # the dearest offer leaves too little time: cap the price instead
-        cap = max_usd * 3600 / (minimum_s + AUTOSTOP_IDLE_MIN * 60)
+        cap = max_usd * SECONDS_PER_HOUR / (minimum_s + AUTOSTOP_IDLE_MIN * 60)
         limit_s = minimum_s
     return Budget(request, tuple(offers), low, cap, limit_s)

@@ -20,6 +20,7 @@ from aipcbench.cloud.task import REMOTE_RESULTS, task_config
 from aipcbench.config import CloudConfig
 from aipcbench.errors import AipcbenchError, Interrupted, exception_line
 from aipcbench.report.formatters import duration, safe_text
+from aipcbench.units import SECONDS_PER_HOUR
 
 DOWN_ATTEMPTS = 3
 
@@ -109,4 +110,4 @@ def measure_one(
     if not fetched:
         say(f"{plan.request.label}: no results file came back")
     price = offer.usd_per_hour if offer and offer.usd_per_hour else plan.usd_per_hour_cap
-    return brought, price * timings["billed_s_upper_bound"] / 3600
+    return brought, price * timings["billed_s_upper_bound"] / SECONDS_PER_HOUR

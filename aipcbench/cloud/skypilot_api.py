@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aipcbench.errors import UserInputError
+from aipcbench.units import SECONDS_PER_HOUR
 
 WORKDIR = "~/sky_workdir"  # where SkyPilot syncs a task's workdir on the cluster
 
@@ -33,7 +34,7 @@ class Provisioned:
 def provisioned(handle: Any) -> Provisioned:
     resources = getattr(handle, "launched_resources", None)
     try:
-        price = float(resources.get_cost(3600)) if resources is not None else None
+        price = float(resources.get_cost(SECONDS_PER_HOUR)) if resources is not None else None
     except Exception:  # a cloud without a price in SkyPilot's catalog
         price = None
     return Provisioned(

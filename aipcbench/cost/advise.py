@@ -18,6 +18,7 @@ from aipcbench.cost.machine import MachineProfile, build_profile, load_profile
 from aipcbench.cost.plan import default_plan, read_plan
 from aipcbench.cost.serve_decide import ServeDecision, decide_serving
 from aipcbench.results.store import ResultsDocument
+from aipcbench.units import SECONDS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def startup_seconds(documents: list[ResultsDocument], given: float | None) -> tu
     for document in documents:
         cloud = document.environment.get("cloud") if isinstance(document.environment, dict) else None
         value = cloud.get("provision_and_setup_s") if isinstance(cloud, dict) else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 86400:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < SECONDS_PER_DAY:
             measured.append(float(value))
     if not measured:
         return 0.0, None

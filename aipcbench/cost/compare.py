@@ -23,7 +23,7 @@ from aipcbench.cost.evidence import (
 )
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.results.store import ResultsDocument
-from aipcbench.units import DAYS_PER_MONTH
+from aipcbench.units import DAYS_PER_MONTH, SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def _compare_cell(
     cheapest, cheapest_usd = f"local ({machine.name})", local_cost.total_usd
     if cheapest_cloud and cheapest_cloud.on_demand_usd < cheapest_usd:
         cheapest, cheapest_usd = cheapest_cloud.label, cheapest_cloud.on_demand_usd
-    usage_runs = machine.hours_per_day * 3600 * DAYS_PER_MONTH / seconds
+    usage_runs = machine.hours_per_day * SECONDS_PER_HOUR * DAYS_PER_MONTH / seconds
     breakeven = payback = None
     against = ""
     if cheapest_cloud is not None:

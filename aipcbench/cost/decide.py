@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from aipcbench.cost.compare import CellComparison
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.plan import Plan
-from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH
+from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
 
 ENDS = ("low", "central", "high")
 
@@ -50,7 +50,7 @@ class Option:
     usd_per_hour: float | None = None  # rentals: the instance's hourly price
 
     def busy_hours(self, scale: float = 1.0, end: str = "central") -> float:
-        return scale * sum(line.runs * line.seconds[end] for line in self.lines) / 3600.0
+        return scale * sum(line.runs * line.seconds[end] for line in self.lines) / SECONDS_PER_HOUR
 
     def available_hours(self) -> float | None:
         return self.machine.hours_per_day * DAYS_PER_MONTH if self.machine else None

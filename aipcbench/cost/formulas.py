@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH
+from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
 
 
 def hardware_usd_per_hour(
@@ -44,7 +44,7 @@ def local_cost_per_run(
 
     Missing energy counts as 0 electricity; callers label such a cost as incomplete.
     """
-    hardware = hardware_per_hour_usd * seconds_per_run / 3600.0
+    hardware = hardware_per_hour_usd * seconds_per_run / SECONDS_PER_HOUR
     electricity = (energy_j_per_run or 0.0) / J_PER_KWH * usd_per_kwh
     return LocalCost(hardware, electricity)
 
@@ -67,12 +67,13 @@ def cloud_cost_per_run(
     One run is billed as one job: a user who starts an instance per run pays this; one who
     keeps an instance busy with back-to-back runs pays close to ``amortised_cloud_cost``.
     """
-    return usd_per_hour * billed_seconds(seconds_per_run, increment_s, minimum_s, startup_s) / 3600.0
+    billed = billed_seconds(seconds_per_run, increment_s, minimum_s, startup_s)
+    return usd_per_hour * billed / SECONDS_PER_HOUR
 
 
 def amortised_cloud_cost(seconds_per_run: float, usd_per_hour: float) -> float:
     """hourly price x hours per run, no rounding: the rate for runs packed back to back."""
-    return usd_per_hour * seconds_per_run / 3600.0
+    return usd_per_hour * seconds_per_run / SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def break_even(
     """
     months = lifetime_years * 12.0
     fixed = (price_usd - residual_usd) / months
-    capacity = hours_per_day * 3600.0 * DAYS_PER_MONTH / seconds_per_run if seconds_per_run > 0 else math.inf
+    seconds_a_month = hours_per_day * SECONDS_PER_HOUR * DAYS_PER_MONTH
+    capacity = seconds_a_month / seconds_per_run if seconds_per_run > 0 else math.inf
     margin = cloud_per_run_usd - electricity_per_run_usd
     if margin <= 0:
         return BreakEven(

@@ -30,7 +30,7 @@ from typing import Any
 
 from aipcbench.errors import DataError
 from aipcbench.results.serving import LatencyTarget
-from aipcbench.units import DAYS_PER_MONTH
+from aipcbench.units import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 SERVE_KEYS = {
     "model",
@@ -75,7 +75,7 @@ class ServeItem:
 
     @property
     def average_tokens_per_s(self) -> float:
-        return self.requests_per_day * self.output_tokens / 86400
+        return self.requests_per_day * self.output_tokens / SECONDS_PER_DAY
 
     @property
     def peak_tokens_per_s(self) -> float:
@@ -196,7 +196,7 @@ def own_fixed_and_per_request(item: ServeItem, own: ServeOption) -> tuple[float,
     idle = machine.idle_power_w or 0.0
     load = own.load_w if own.load_w is not None else (machine.power_w or 0.0)
     fixed += HOURS_PER_MONTH * idle / 1000 * machine.electricity_usd_per_kwh
-    busy_h = item.output_tokens / own.capacity_tokens_per_s / 3600
+    busy_h = item.output_tokens / own.capacity_tokens_per_s / SECONDS_PER_HOUR
     return fixed, max(load - idle, 0.0) / 1000 * busy_h * machine.electricity_usd_per_kwh
 
 
@@ -206,7 +206,7 @@ def api_usd_per_request(item: ServeItem, api: ServeOption) -> float:
 
 def one_machine_requests_per_day(item: ServeItem, own: ServeOption) -> float:
     """What one machine serves a day when its capacity meets the item's peak."""
-    return own.capacity_tokens_per_s * 86400 / item.output_tokens / item.peak_to_average
+    return own.capacity_tokens_per_s * SECONDS_PER_DAY / item.output_tokens / item.peak_to_average
 
 
 def flip_requests_per_day(item: ServeItem, own: ServeOption, api: ServeOption) -> float | None:

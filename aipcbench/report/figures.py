@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aipcbench.units import J_PER_WH
+
 MAX_BOX_SAMPLES = 200  # per cell in the step-time chart; the tables keep the full statistics
 MAX_BOX_CELLS = 200
 
@@ -142,7 +144,7 @@ def energy(rows: list[dict[str, Any]]) -> dict[str, Any]:
         name = row["energy_method"] or "unknown"
         trace = traces.setdefault(name, {"type": "bar", "name": name, "x": [], "y": []})
         trace["x"].append(f"{_cell_name(row)} · {row['host']} {row['device']}")
-        trace["y"].append(row["energy_j_per_run"] / 3600.0)
+        trace["y"].append(row["energy_j_per_run"] / J_PER_WH)
     return {
         "data": list(traces.values()),
         "layout": base_layout(

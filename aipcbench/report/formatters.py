@@ -15,6 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from aipcbench.units import J_PER_WH, SECONDS_PER_DAY, SECONDS_PER_HOUR
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
@@ -90,10 +92,10 @@ def duration(seconds: float | None) -> str:
     """A run's length: s, min, h or days, three significant figures."""
     if seconds is None:
         return "-"
-    for limit, unit, scale in ((120, "s", 1), (7200, "min", 60), (172800, "h", 3600)):
+    for limit, unit, scale in ((120, "s", 1), (7200, "min", 60), (172800, "h", SECONDS_PER_HOUR)):
         if seconds < limit:
             return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 86400:.3g} d"
+    return f"{seconds / SECONDS_PER_DAY:.3g} d"
 
 
 def with_range(central: str, low: str | None, high: str | None) -> str:
@@ -115,7 +117,7 @@ def step_time(seconds: float | None) -> str:
         return f"{seconds:.2f} s"
     if seconds < 7200:
         return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+    return f"{seconds / SECONDS_PER_HOUR:.1f} h"
 
 
 def rate(value: float | None, unit: str) -> str:
@@ -153,7 +155,7 @@ def energy(joules: float | None, threshold_j: float = 36.0, digits: str = ".3g",
     """Joules below ``threshold_j``, watt-hours above it."""
     if joules is None:
         return missing
-    return f"{joules / 3600:{digits}} Wh" if joules >= threshold_j else f"{joules:{digits}} J"
+    return f"{joules / J_PER_WH:{digits}} Wh" if joules >= threshold_j else f"{joules:{digits}} J"
 
 
 def provenance(record: Any) -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aipcbench.config import ServeConfig, split_list
 from aipcbench.errors import UserInputError
+from aipcbench.units import SECONDS_PER_DAY
 
 DEFAULT_CACHE = Path.home() / ".cache" / "aipcbench" / "serve-models"
 
@@ -57,7 +58,9 @@ def add_serve_parser(commands, number, whole, add_catalog_flags) -> None:
         "--target-tpot-ms", type=number(0, 3_600_000), help="latency target: p95 time per output token, ms"
     )
     serve.add_argument("--threads", type=whole(1, 4096), help="llama.cpp CPU threads (default: its own)")
-    serve.add_argument("--request-timeout", type=number(0, 86_400), default=600.0, help="seconds per request")
+    serve.add_argument(
+        "--request-timeout", type=number(0, SECONDS_PER_DAY), default=600.0, help="seconds per request"
+    )
     serve.add_argument(
         "--endpoint",
         help="a running OpenAI-compatible server instead of --engine, e.g. "

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from aipcbench.errors import DataError, UserInputError
+from aipcbench.units import SECONDS_PER_HOUR
 
 GGUF_QUANTS = ("f16", "q8_0", "q4_K_M")
 WRITER_VERSION = "2"
@@ -220,7 +221,10 @@ def random_gguf(
     say(f"quantizing to {quant} with llama-quantize: {out}")
     tmp = out.with_name(out.name + ".part")
     done = subprocess.run(
-        [str(quantize_bin), str(f16), str(tmp), quant.upper()], capture_output=True, text=True, timeout=3600
+        [str(quantize_bin), str(f16), str(tmp), quant.upper()],
+        capture_output=True,
+        text=True,
+        timeout=SECONDS_PER_HOUR,
     )
     if done.returncode != 0:
         tail = " | ".join(done.stderr.strip().splitlines()[-2:])[-300:]
