@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aipcbench.errors import UserInputError
+from aipcbench.results.record import device_kind
 
 # The SIMD features that change what a CPU can do for ML work (FLOPs per cycle, bf16 support).
 SIMD_FLAGS = (
@@ -227,7 +228,7 @@ def synchronizer(device_id: str) -> Callable[[], None]:
     """A function that blocks until all work queued on ``device_id`` has finished."""
     import torch
 
-    kind = device_id.split(":")[0]
+    kind = device_kind(device_id)
     if kind == "cuda":
         index = torch.device(device_id).index or 0
         return lambda: torch.cuda.synchronize(index)

@@ -19,7 +19,8 @@ from aipcbench.errors import DataError
 from aipcbench.results.store import load
 from aipcbench.serve import engines
 from aipcbench.serve.gguf_facts import read_gguf_facts
-from aipcbench.serve.model_files import Shape, random_hf_folder, write_random_gguf
+from aipcbench.serve.hf_folder import random_hf_folder
+from aipcbench.serve.model_files import Shape, write_random_gguf
 from tests.serving_helpers import FAKE, fake_command, tiny_catalog
 
 TINY = Shape("tiny-llama", "tiny llama (test)", "llama", 2, 64, 4, 2, 16, 128, 512, True, 2048)

@@ -24,6 +24,7 @@ from aipcbench.results.record import (  # noqa: F401  (DTYPES, QUANTIZED_DTYPES:
     FLOAT_DTYPES,
     MODES,
     QUANTIZED_DTYPES,
+    device_kind,
 )
 
 
@@ -66,7 +67,7 @@ class PrepareContext:
 
     @property
     def device_type(self) -> str:
-        return self.device_id.split(":")[0]
+        return device_kind(self.device_id)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from workloads.base import (
     PreparedWorkload,
     Unsupported,
     WorkloadSpec,
+    device_kind,
 )
 from workloads.generation import Lengths, LoadedModel, generation_workload
 from workloads.lm_models import load_pretrained, random_model, read_config, shape_of, transformers_config
@@ -81,7 +82,7 @@ def check_model_option(options) -> None:
 
 def device_memory_bytes(device_id: str) -> tuple[float, str]:
     """Memory the cell may use: a GPU's total, or the host's available memory for the CPU."""
-    if device_id.startswith("cuda"):
+    if device_kind(device_id) == "cuda":
         free, total = torch.cuda.mem_get_info(torch.device(device_id))
         return float(total), f"{total / GIB:.1f} GiB on {device_id}"
     if device_id == "cpu":

@@ -34,7 +34,7 @@ from aipcbench.cost.estimate import (
     estimate_step,
 )
 from aipcbench.results.device_facts import DeviceFacts
-from aipcbench.results.record import CellRecord
+from aipcbench.results.record import CellRecord, device_kind
 from aipcbench.results.store import ResultsDocument
 
 CellKey = tuple[str, str, str, int]  # workload, size, dtype, world size (0: one process)
@@ -101,7 +101,7 @@ def measured_cells(documents: list[ResultsDocument], catalog: Catalog) -> list[M
                 target = Target.from_facts(
                     f"{document.host} {record.device}",
                     name or record.device,
-                    record.device.split(":")[0],
+                    device_kind(record.device),
                     facts,
                 )
             else:

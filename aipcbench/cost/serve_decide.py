@@ -24,6 +24,7 @@ from aipcbench.cost.serve_plan import (
     own_monthly,
 )
 from aipcbench.cost.serving import Capacity, api_prices, capacity_estimate, capacity_from_record, served_model
+from aipcbench.results.record import device_kind
 from aipcbench.results.serving import ServingRecord
 
 RENTALS_SHOWN = 4
@@ -50,7 +51,8 @@ def measured_capacities(
         capacity = capacity_from_record(record)
         if capacity is None:
             continue
-        spec = catalog.spec_for_device_name(record.device_name) if record.device.startswith("cuda") else None
+        is_gpu = device_kind(record.device) == "cuda"
+        spec = catalog.spec_for_device_name(record.device_name) if is_gpu else None
         key = spec.key if spec else ("this machine" if record.device == "cpu" else record.device_name)
         if key not in out or capacity.tokens_per_s.central > out[key].tokens_per_s.central:
             out[key] = capacity

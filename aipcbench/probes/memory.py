@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from aipcbench.results.record import device_kind
+
 
 def current_rss_bytes() -> int | None:
     try:
@@ -33,7 +35,7 @@ def peak_rss_bytes() -> int:
 class MemoryProbe:
     def __init__(self, device_id: str, nvml: Any = None, nvml_handle: Any = None):
         self.device_id = device_id
-        self.kind = device_id.split(":")[0]
+        self.kind = device_kind(device_id)
         self.nvml, self.nvml_handle = nvml, nvml_handle
 
     def begin(self) -> None:

@@ -28,6 +28,11 @@ STATUSES = ("ok", "failed", "oom", "killed", "timeout", "skipped")
 FAILED_STATUSES = ("failed", "oom", "killed", "timeout")
 
 
+def device_kind(device_id: str) -> str:
+    """``cuda`` of ``cuda:1``, ``cpu`` of ``cpu``: the kind of a torch device id, the one rule."""
+    return device_id.split(":", 1)[0]
+
+
 @dataclass(frozen=True)
 class WorkloadFacts:
     """What the workload says about itself."""

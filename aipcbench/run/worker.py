@@ -25,7 +25,16 @@ from aipcbench.probes.memory import MemoryProbe
 from aipcbench.probes.nvml import throttle_reasons
 from aipcbench.probes.sensors import open_sensors
 from aipcbench.results.atomic import write_text_atomic
-from aipcbench.results.record import CellRecord, Energy, Flops, Memory, StepDemand, Throttle, TimingPolicy
+from aipcbench.results.record import (
+    CellRecord,
+    Energy,
+    Flops,
+    Memory,
+    StepDemand,
+    Throttle,
+    TimingPolicy,
+    device_kind,
+)
 from aipcbench.results.store import dumps
 from aipcbench.run import cell_record, distributed, quality, timing
 from aipcbench.run.lifeline import die_with_parent
@@ -112,7 +121,7 @@ def measure_cell(spec: dict[str, Any]) -> CellRecord | None:
     workloads.load_plugins(spec.get("plugins", []))
     workload = workloads.get(cell.workload)
     policy = TimingPolicy(**spec["policy"])
-    kind = cell.device.split(":")[0]
+    kind = device_kind(cell.device)
     rank = distributed.from_env(kind)
     device_id = f"cuda:{rank.local_rank}" if rank and kind == "cuda" else cell.device
     if rank is not None and not workload.trainable:

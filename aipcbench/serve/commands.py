@@ -18,6 +18,7 @@ from aipcbench.catalog import load_catalog
 from aipcbench.config import ServeConfig
 from aipcbench.errors import DataError, Interrupted, UserInputError
 from aipcbench.files import read_text
+from aipcbench.results.record import device_kind
 from aipcbench.results.serving import LatencyTarget, ServingRecord
 from aipcbench.results.store import ResultsWriter
 from aipcbench.serve import engines
@@ -108,7 +109,7 @@ def plan_jobs(config: ServeConfig, source: ModelSource) -> list[Job]:
                 raise UserInputError(
                     f"--engine {engine} serves model folders or catalog shapes, not a GGUF file"
                 )
-            if engine == "vllm" and not config.device.startswith("cuda"):
+            if engine == "vllm" and device_kind(config.device) != "cuda":
                 raise UserInputError("--engine vllm: needs --device cuda:N (vLLM serves on NVIDIA GPUs)")
             jobs.append(Job(engine, config.dtype, source))
     return jobs

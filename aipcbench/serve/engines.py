@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aipcbench.results.record import device_kind
+
 ENGINES = ("llama.cpp", "transformers", "vllm")
 CB_PAGE_TOKENS = 256  # transformers' continuous batching: tokens per cache page (its default)
 TOKEN_IDS, WORDS, TEXT = "token-ids", "words", "text"
@@ -138,7 +140,7 @@ def launch(engine: str, model_path: Path, port: int, options: ServeOptions, rand
         ]
         if options.threads:
             command += ["--threads", str(options.threads)]
-        if options.device.startswith("cuda"):
+        if device_kind(options.device) == "cuda":
             command += ["--n-gpu-layers", "999"]
         return Launch(
             tuple(command),

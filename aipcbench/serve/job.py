@@ -17,10 +17,11 @@ from pathlib import Path
 from aipcbench.errors import Interrupted, exception_line
 from aipcbench.results.serving import LatencyTarget, ServingLevel, ServingRecord
 from aipcbench.serve import engines
+from aipcbench.serve.hf_folder import random_hf_folder
 from aipcbench.serve.http import Endpoint
 from aipcbench.serve.load import Profile, run_level
 from aipcbench.serve.metrics import Extras, summarise
-from aipcbench.serve.model_files import Shape, random_gguf, random_hf_folder
+from aipcbench.serve.model_files import Shape, random_gguf
 from aipcbench.serve.procfs import PeakSampler, group_cpu_s
 from aipcbench.serve.prompts import prompt_maker
 from aipcbench.serve.server import ServerError, ServerProcess, free_port, log_tail

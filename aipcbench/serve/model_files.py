@@ -13,9 +13,8 @@ serving the same model.
 - GGUF for llama.cpp: f16 weights, then ``llama-quantize`` to q8_0 or q4_K_M as llama.cpp users
   do. The vocabulary is byte-level (SentencePiece-style: 3 control tokens, 256 byte tokens)
   padded with plain word tokens to the shape's size, so the output layer has the real width.
-- A Hugging Face folder for transformers serve and vLLM: ``config.json``, a word-level tokenizer
-  (``w1 w2 ...``: one word, one token, so a prompt of N words is N tokens exactly), no EOS token
-  (answers run to ``max_tokens``), and f16 safetensors (vLLM's ``--load-format dummy`` skips them).
+- A Hugging Face folder for transformers serve and vLLM: ``hf_folder`` (a one-word-one-token
+  tokenizer, no EOS token, f16 safetensors).
 
 Files are cached by a key of everything that shapes them, so a sweep does not rewrite a GB.
 """
@@ -23,7 +22,6 @@ Files are cached by a key of everything that shapes them, so a sweep does not re
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 from dataclasses import dataclass
@@ -75,15 +73,15 @@ class Shape:
     @property
     def parameters(self) -> int:
         """Parameters of the files written (the catalog's count, less Qwen2's q/k/v biases)."""
-        return sum(int(np.prod(shape)) for *_, shape in _all_tensors(self))
+        return sum(int(np.prod(shape)) for *_, shape in all_tensors(self))
 
 
-def _key(model: Shape, what: str) -> str:
+def cache_key(model: Shape, what: str) -> str:
     digest = hashlib.sha256(repr((model, what, WRITER_VERSION)).encode()).hexdigest()[:10]
     return f"{model.key}-{what}-{digest}"
 
 
-def _check_shape(model: Shape) -> None:
+def check_shape(model: Shape) -> None:
     if model.architecture not in ARCHITECTURES:
         raise UserInputError(
             f"--model: {model.key} is a {model.architecture} model; random serving weights are "
@@ -123,7 +121,7 @@ GGUF_NAMES = {
 }
 
 
-def _tensor(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -> np.ndarray:
+def random_tensor(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -> np.ndarray:
     if name.endswith(".bias"):
         return np.zeros(shape, dtype=np.float32)
     if len(shape) == 1:
@@ -131,7 +129,7 @@ def _tensor(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -> np.n
     return (rng.standard_normal(shape, dtype=np.float32) * INIT_STD).astype(np.float16)
 
 
-def _all_tensors(model: Shape) -> list[tuple[str, str, tuple[int, ...]]]:
+def all_tensors(model: Shape) -> list[tuple[str, str, tuple[int, ...]]]:
     """(HF name, GGUF name, shape) for the whole model, in file order."""
     tensors = [("model.embed_tokens.weight", "token_embd.weight", (model.vocab, model.hidden))]
     for layer in range(model.layers):
@@ -157,7 +155,7 @@ def write_random_gguf(model: Shape, path: Path, seed: int = 0) -> Path:
     by tensor (the whole model is never in memory at once)."""
     import gguf
 
-    _check_shape(model)
+    check_shape(model)
     tmp = path.with_name(path.name + ".part")
     writer = gguf.GGUFWriter(str(tmp), "llama")
     writer.add_name(f"{model.name} (random weights, aipcbench)")
@@ -182,7 +180,7 @@ def write_random_gguf(model: Shape, path: Path, seed: int = 0) -> Path:
     writer.add_bos_token_id(1)
     writer.add_eos_token_id(2)
     writer.add_add_bos_token(False)
-    tensors = _all_tensors(model)
+    tensors = all_tensors(model)
     for _, name, shape in tensors:
         dtype = np.float32 if len(shape) == 1 else np.float16
         writer.add_tensor_info(name, shape, np.dtype(dtype), int(np.prod(shape)) * np.dtype(dtype).itemsize)
@@ -191,27 +189,25 @@ def write_random_gguf(model: Shape, path: Path, seed: int = 0) -> Path:
     writer.write_ti_data_to_file()
     rng = np.random.default_rng(seed)
     for hf_name, _, shape in tensors:
-        writer.write_tensor_data(_tensor(rng, hf_name, shape))
+        writer.write_tensor_data(random_tensor(rng, hf_name, shape))
     writer.close()
     os.replace(tmp, path)
     return path
 
 
-def random_gguf(
-    model: Shape, quant: str, folder: Path, quantize_bin: Path | None, say=print
-) -> Path:
+def random_gguf(model: Shape, quant: str, folder: Path, quantize_bin: Path | None, say=print) -> Path:
     """The cached random-weight GGUF of ``model`` at ``quant``, written (and quantized) if absent."""
     if quant not in GGUF_QUANTS:
         raise UserInputError(f"--quant: '{quant}' is not one of {', '.join(GGUF_QUANTS)}")
     folder.mkdir(parents=True, exist_ok=True)
-    f16 = folder / f"{_key(model, 'f16')}.gguf"
+    f16 = folder / f"{cache_key(model, 'f16')}.gguf"
     if not f16.exists():
-        size_gb = sum(int(np.prod(s)) * (2 if len(s) > 1 else 4) for *_, s in _all_tensors(model)) / 1e9
+        size_gb = sum(int(np.prod(s)) * (2 if len(s) > 1 else 4) for *_, s in all_tensors(model)) / 1e9
         say(f"writing random weights of {model.key} as f16 GGUF ({size_gb:.2f} GB): {f16}")
         write_random_gguf(model, f16)
     if quant == "f16":
         return f16
-    out = folder / f"{_key(model, quant)}.gguf"
+    out = folder / f"{cache_key(model, quant)}.gguf"
     if out.exists():
         return out
     if quantize_bin is None:
@@ -231,92 +227,3 @@ def random_gguf(
         raise DataError(f"llama-quantize {quant} failed (exit {done.returncode}): {tail}")
     os.replace(tmp, out)
     return out
-
-
-def random_hf_folder(model: Shape, folder: Path, weights: bool = True, seed: int = 0) -> Path:
-    """A Hugging Face model folder of ``model``'s shape: config, word-level tokenizer, and (with
-    ``weights``) random f16 safetensors."""
-    _check_shape(model)
-    out = folder / _key(model, "hf" if weights else "hf-config")
-    if (out / "config.json").exists():
-        return out
-    tmp = out.with_name(out.name + ".part")
-    tmp.mkdir(parents=True, exist_ok=True)
-    config = {
-        "architectures": ["LlamaForCausalLM"],
-        "model_type": "llama",
-        "vocab_size": model.vocab,
-        "hidden_size": model.hidden,
-        "intermediate_size": model.intermediate,
-        "num_hidden_layers": model.layers,
-        "num_attention_heads": model.heads,
-        "num_key_value_heads": model.kv_heads,
-        "head_dim": model.head_dim,
-        "max_position_embeddings": model.max_context,
-        "rms_norm_eps": 1e-5,
-        "rope_theta": ROPE_THETA.get(model.architecture, 10000.0),
-        "tie_word_embeddings": model.tie_embeddings,
-        "torch_dtype": "float16",
-        "bos_token_id": None,
-        "eos_token_id": None,
-    }
-    (tmp / "config.json").write_text(json.dumps(config, indent=1))
-    (tmp / "generation_config.json").write_text(json.dumps({"do_sample": False, "eos_token_id": None}))
-    _write_word_tokenizer(tmp, model.vocab)
-    if weights:
-        _write_safetensors(model, tmp / "model.safetensors", seed)
-    os.replace(tmp, out)
-    return out
-
-
-def _write_word_tokenizer(folder: Path, vocab: int) -> None:
-    vocabulary = {"<unk>": 0, **{f"w{i}": i for i in range(1, vocab)}}
-    tokenizer = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [
-            {
-                "id": 0,
-                "content": "<unk>",
-                "single_word": False,
-                "lstrip": False,
-                "rstrip": False,
-                "normalized": False,
-                "special": True,
-            }
-        ],
-        "normalizer": None,
-        "pre_tokenizer": {"type": "WhitespaceSplit"},
-        "post_processor": None,
-        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": False},
-        "model": {"type": "WordLevel", "vocab": vocabulary, "unk_token": "<unk>"},
-    }
-    (folder / "tokenizer.json").write_text(json.dumps(tokenizer))
-    (folder / "tokenizer_config.json").write_text(
-        json.dumps(
-            {"tokenizer_class": "PreTrainedTokenizerFast", "unk_token": "<unk>", "model_max_length": 10**9}
-        )
-    )
-
-
-def _write_safetensors(model: Shape, path: Path, seed: int) -> None:
-    """safetensors written by hand (header + raw little-endian data), one tensor at a time."""
-    tensors = [(hf, shape) for hf, _, shape in _all_tensors(model)]
-    header, offset = {}, 0
-    for name, shape in tensors:
-        itemsize = 4 if len(shape) == 1 else 2
-        size = int(np.prod(shape)) * itemsize
-        header[name] = {
-            "dtype": "F32" if itemsize == 4 else "F16",
-            "shape": list(shape),
-            "data_offsets": [offset, offset + size],
-        }
-        offset += size
-    encoded = json.dumps(header).encode()
-    encoded += b" " * (-len(encoded) % 8)
-    rng = np.random.default_rng(seed)
-    with open(path, "wb") as handle:
-        handle.write(len(encoded).to_bytes(8, "little") + encoded)
-        for name, shape in tensors:
-            handle.write(_tensor(rng, name, shape).astype("<f4" if len(shape) == 1 else "<f2").tobytes())
