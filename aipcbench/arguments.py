@@ -40,6 +40,14 @@ def _number(low: float, high: float, low_inclusive: bool = False):
     return parse
 
 
+def _limit(key: str):
+    """The bounds of a machine-profile value, the same for its flag and its TOML key."""
+    from aipcbench.cost.machine import LIMITS
+
+    low, high, low_inclusive = LIMITS[key]
+    return _number(low, high, low_inclusive)
+
+
 def _whole(low: int, high: int):
     def parse(text: str) -> int:
         try:
@@ -95,15 +103,15 @@ def _add_machine_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plan", type=Path, metavar="FILE", help="what you run per month (TOML [[work]] items)"
     )
-    parser.add_argument("--price", type=_number(0, 1e9), dest="price_usd", help="purchase price, USD")
-    parser.add_argument("--lifetime-years", type=_number(0, 50), dest="lifetime_years")
+    parser.add_argument("--price", type=_limit("price_usd"), dest="price_usd", help="purchase price, USD")
+    parser.add_argument("--lifetime-years", type=_limit("lifetime_years"), dest="lifetime_years")
     parser.add_argument(
-        "--residual", type=_number(0, 1e9, True), dest="residual_usd", help="resale value, USD"
+        "--residual", type=_limit("residual_usd"), dest="residual_usd", help="resale value, USD"
     )
-    parser.add_argument("--hours-per-day", type=_number(0, 24), dest="hours_per_day")
+    parser.add_argument("--hours-per-day", type=_limit("hours_per_day"), dest="hours_per_day")
     parser.add_argument(
         "--electricity-price",
-        type=_number(0, 100, True),
+        type=_limit("electricity_usd_per_kwh"),
         dest="electricity_usd_per_kwh",
         help="USD per kWh (default: the region's average)",
     )
@@ -116,11 +124,8 @@ def _add_machine_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="aipcbench", description="Benchmark AI workloads; price build vs rent.")
-    parser.add_argument("--version", action="version", version=f"aipcbench {__version__}")
-    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
-
+def _add_run(commands) -> None:
+    """``aipcbench run``: what to time, how long, where results and the report go."""
     run = commands.add_parser("run", help="time workloads on every device, write a results file")
     run.add_argument("--devices", help="comma-separated device ids (default: all detected)")
     run.add_argument("--workloads", help="comma-separated names, NAME:SIZE for one size")
@@ -164,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep IEEE denormal floats on the CPU (default: flush to zero, as tuned training does)",
     )
+    _add_run_timing_and_scale(run)
+
+
+def _add_run_timing_and_scale(run) -> None:
+    """``aipcbench run``'s timing overrides, plugins, energy figures and data parallelism."""
     run.add_argument("--warmup", type=int, dest="warmup_steps", help="warm-up steps")
     run.add_argument("--min-steps", type=int, dest="min_steps", help="minimum timed steps")
     run.add_argument("--min-time", type=float, dest="min_time_s", help="minimum timed seconds")
@@ -202,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--node-rank", help="torchrun --node-rank")
     run.add_argument("--rdzv-endpoint", help="torchrun --rdzv-endpoint HOST:PORT")
 
+
+def _add_devices_and_workloads(commands) -> None:
+    """``aipcbench devices`` and ``aipcbench workloads``: what this machine and registry hold."""
     devices = commands.add_parser("devices", help="list the devices aipcbench can run on")
     devices.add_argument(
         "--measure", action="store_true", help="also measure clock, GEMM peak and idle power"
@@ -210,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_catalog_flags(devices)
     commands.add_parser("workloads", help="list the workloads and their sizes")
 
+
+def _add_cost_and_cloud(commands) -> None:
+    """``aipcbench cost`` and ``aipcbench cloud``: prices per run, and measuring on rented GPUs."""
     cost = commands.add_parser("cost", help="cost per run: local machine vs cloud offers")
     _add_results_and_machine(cost)
     cost.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -233,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     cloud.add_argument("--out", type=Path, help="cloud task: write the YAML here instead of printing it")
     _add_catalog_flags(cloud)
 
+
+def _add_tokens_estimate_fit(commands) -> None:
+    """``tokens``, ``estimate`` and ``fit``: language-model prices, other hardware's run times, memory."""
     tokens = commands.add_parser(
         "tokens", help="text generation: tokens/s and $ per million tokens, local vs cloud vs APIs"
     )
@@ -265,10 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--catalog", action="append", default=[], type=Path, metavar="FILE", help="catalog CSV adding rows"
     )
 
-    from aipcbench.serve.arguments import add_serve_parser
 
-    add_serve_parser(commands, _number, _whole, _add_catalog_flags)
-
+def _add_report(commands) -> None:
+    """``aipcbench report``: the page, or its table as md/csv/json."""
     report = commands.add_parser("report", help="one self-contained HTML page from results")
     _add_results_and_machine(report)
     report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")
@@ -278,4 +296,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="html",
         help="html writes the page; md/csv/json print the table",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from aipcbench.serve.arguments import add_serve_parser
+
+    parser = _Parser(prog="aipcbench", description="Benchmark AI workloads; price build vs rent.")
+    parser.add_argument("--version", action="version", version=f"aipcbench {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for add in (_add_run, _add_devices_and_workloads, _add_cost_and_cloud, _add_tokens_estimate_fit):
+        add(commands)
+    add_serve_parser(commands, _number, _whole, _add_catalog_flags)
+    _add_report(commands)
     return parser

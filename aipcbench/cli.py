@@ -185,7 +185,7 @@ def _cmd_cloud(args: argparse.Namespace) -> int:
 
 
 def _cmd_tokens(args: argparse.Namespace) -> int:
-    from aipcbench.report.token_views import tokens_command
+    from aipcbench.report.commands import tokens_command
 
     return tokens_command(_pricing(args), args.format)
 

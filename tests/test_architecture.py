@@ -77,3 +77,55 @@ def test_every_module_says_what_it_holds_and_stays_small():
 def test_the_old_catch_all_names_are_gone():
     names = {p.stem for p in _modules(PACKAGE)} | {p.stem for p in _modules(REPO / "workloads")}
     assert not names & {"derive", "summary", "common", "costtable", "devicefacts", "pricing", "runner"}
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_every_function_is_short_or_says_why_not():
+    """A function over 60 lines says in its docstring why it is kept whole ("Longer than 60
+    lines: ...")."""
+    long = []
+    for path in [*_modules(PACKAGE), *_modules(REPO / "workloads")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                said = "Longer than 60 lines:" in (ast.get_docstring(node) or "")
+                if lines > MAX_FUNCTION_LINES and not said:
+                    long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({lines} lines)")
+    assert long == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_module_imports_another_in_a_circle():
+    """Imports inside functions included: a circle there is still a design knot."""
+    modules = {_module_name(p): p for p in _modules(PACKAGE)}
+    graph = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            graph[name].update(t for t in targets if t in modules and t != name)
+    circles = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for other in sorted(graph[name]):
+            if state.get(other) == 1:
+                circles.append(" -> ".join(trail[trail.index(other) :] + [other]))
+            elif other not in state:
+                visit(other, trail + [other])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert circles == []

@@ -162,3 +162,24 @@ def test_a_bad_model_is_refused_before_the_first_cell(cli, tmp_path):
         )
         assert code == 2 and message in err and "Traceback" not in err
     assert not list(results.glob("run-*.json"))  # nothing started
+
+
+@pytest.mark.parametrize("maker", ["tiny_gpt2", "tiny_llama"])
+def test_a_partial_checkpoint_is_refused_naming_what_is_missing(tmp_path, maker):
+    """A checkpoint without some of the model's weights would leave them random under a
+    'pretrained' label: both language-model workloads refuse it."""
+    from safetensors.torch import load_file, save_file
+
+    from aipcbench.errors import DataError
+    from workloads.lm_models import load_pretrained
+
+    folder = getattr(datafiles, maker)(tmp_path)
+    tensors = load_file(folder / "model.safetensors")
+    dropped = sorted(tensors)[-1]
+    save_file(
+        {k: v for k, v in tensors.items() if k != dropped},
+        folder / "model.safetensors",
+        metadata={"format": "pt"},
+    )
+    with pytest.raises(DataError, match=r"a partial checkpoint: [12] of the model's weights are missing"):
+        load_pretrained(folder)

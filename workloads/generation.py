@@ -104,6 +104,9 @@ def to_cell_dtype(ctx: PrepareContext, loaded: LoadedModel, vocab: int, tokenize
 def generation_workload(
     ctx: PrepareContext, loaded: LoadedModel, batch: int, lengths: Lengths
 ) -> PreparedWorkload:
+    """Longer than 60 lines: the generation cell assembled in one place (model, fidelity, timed steps,
+    metrics), as a workload file reads.
+    """
     prompt_tokens, new_tokens, run_new_tokens = lengths.resolve(ctx)
     run_generations = lengths.run_generations
     vocab = int(loaded.model.config.get_text_config().vocab_size)

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import torch
 
-from aipcbench.errors import DataError
+from aipcbench.errors import DataError, UserInputError
 from workloads import packed_linear
 from workloads.base import DTYPES, QUANTIZED_DTYPES, PrepareContext, PreparedWorkload, WorkloadSpec
 from workloads.generation import Lengths, LoadedModel, generation_workload
-from workloads.lm_models import random_model
+from workloads.lm_models import load_pretrained, random_model
 from workloads.precision import TORCH_DTYPES
 from workloads.textgen import find_weights
 
@@ -38,46 +38,15 @@ HUB_REPOS = ("models--gpt2", "models--openai-community--gpt2")
 
 
 def load_model(directory: Path):
-    """GPT-2 from safetensors (or a weights-only ``torch.load`` of a .bin); errors name the file."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    config_path = directory / "config.json"
+    """GPT-2 from safetensors, by the one loading policy of language models
+    (``lm_models.load_pretrained``: no pickles, no partial checkpoints); errors name the file."""
     try:
-        config = GPT2Config.from_json_file(str(config_path))
-    except Exception as exc:
-        raise DataError(f"{config_path}: not a readable GPT-2 config: {exc}") from None
+        model, config = load_pretrained(directory)
+    except UserInputError as exc:  # found by search, not named by --model: a data problem
+        raise DataError(str(exc).removeprefix("--model: ")) from None
     if getattr(config, "model_type", None) != "gpt2":
-        raise DataError(f"{config_path}: model_type is not gpt2")
-    safetensors_path, bin_path = directory / "model.safetensors", directory / "pytorch_model.bin"
-    if safetensors_path.is_file():
-        try:
-            return GPT2LMHeadModel.from_pretrained(
-                str(directory), local_files_only=True, use_safetensors=True
-            )
-        except Exception as exc:
-            raise DataError(
-                f"{safetensors_path}: cannot load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-            ) from None
-    if bin_path.is_file():
-        try:
-            state = torch.load(bin_path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise DataError(
-                f"{bin_path}: refused: it holds pickled objects beyond plain tensors "
-                f"({type(exc).__name__}), and aipcbench never unpickles code. Convert the "
-                "checkpoint to model.safetensors where you trust it (transformers: "
-                "model.save_pretrained(DIR, safe_serialization=True)) and point aipcbench at DIR"
-            ) from None
-        try:
-            model = GPT2LMHeadModel(config)
-            model.load_state_dict(state, strict=False)
-            return model
-        except Exception as exc:
-            raise DataError(
-                f"{bin_path}: weights do not fit a GPT-2 of this config: {type(exc).__name__}: "
-                f"{' '.join(str(exc).split())[:200]}"
-            ) from None
-    raise DataError(f"{directory}: config.json but no model.safetensors or pytorch_model.bin")
+        raise DataError(f"{directory / 'config.json'}: model_type is not gpt2")
+    return model
 
 
 def matvec_layout(model):

@@ -101,34 +101,44 @@ def read_config(directory: Path):
     return config
 
 
+PICKLED_REFUSED = (
+    "only pickled pytorch_model.bin, which aipcbench never loads: convert it where you trust it "
+    "with model.save_pretrained(DIR, safe_serialization=True)"
+)
+
+
 def load_pretrained(directory: Path):
-    """A causal LM from ``model.safetensors`` (or a sharded safetensors index), nothing else."""
+    """A causal LM from ``model.safetensors`` (or a sharded safetensors index), nothing else: a
+    pickled ``pytorch_model.bin`` is refused with how to convert it, and a checkpoint that leaves
+    any of the model's weights missing (they would stay random under a "pretrained" label) is
+    refused naming them. The one loading policy of every language-model workload."""
     from transformers import AutoModelForCausalLM
 
     config = read_config(directory)
     if not any((directory / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
         pickled = (directory / "pytorch_model.bin").is_file()
         raise UserInputError(
-            f"--model: {directory}: no model.safetensors"
-            + (
-                " (only pickled pytorch_model.bin, which aipcbench never loads for a causal LM: convert "
-                "it where you trust it with model.save_pretrained(DIR, safe_serialization=True))"
-                if pickled
-                else ""
-            )
+            f"--model: {directory}: no model.safetensors" + (f" ({PICKLED_REFUSED})" if pickled else "")
         )
     try:
-        model = AutoModelForCausalLM.from_pretrained(
+        model, info = AutoModelForCausalLM.from_pretrained(
             str(directory),
             config=config,
             local_files_only=True,
             use_safetensors=True,
             trust_remote_code=False,
+            output_loading_info=True,
         )
     except Exception as exc:
         raise DataError(
             f"{directory}: cannot load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
         ) from None
+    missing = sorted(info.get("missing_keys") or ())
+    if missing:
+        raise DataError(
+            f"{directory}: a partial checkpoint: {len(missing)} of the model's weights are missing "
+            f"(first: {', '.join(missing[:3])}); they would stay random under a 'pretrained' label"
+        )
     return model, config
 
 

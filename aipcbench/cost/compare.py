@@ -161,6 +161,9 @@ def _compare_cell(
     skipped: list[str],
 ) -> CellComparison | None:
     # the counts are the same on every device; the local record is the one the user chose
+    """Longer than 60 lines: one cell priced on this machine and on every offer, in the order the comparison
+    record is filled; to be split when the money model (issue 23) reworks it.
+    """
     source = (
         local
         if local.record.demand is not None

@@ -23,8 +23,10 @@ import math
 from dataclasses import dataclass
 
 from aipcbench.cost.compare import CellComparison
+from aipcbench.cost.formulas import hardware_usd_per_month
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.plan import Plan
+from aipcbench.numbers import usd
 from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
 
 ENDS = ("low", "central", "high")
@@ -63,7 +65,7 @@ class Option:
 
     def hardware_usd(self, machines: int) -> float:
         m = self.machine
-        return machines * (m.price_usd - m.residual_usd) / (12.0 * m.lifetime_years) if m else 0.0
+        return machines * hardware_usd_per_month(m.price_usd, m.residual_usd, m.lifetime_years) if m else 0.0
 
     def running_usd(self, scale: float = 1.0, end: str = "central") -> float:
         """Electricity at load and idle (own), or the rental bill (rent), per month."""
@@ -188,12 +190,6 @@ def break_even_scale(own: Option, rent: Option) -> float | None:
     return fixed / (rent_variable - own_variable)
 
 
-def money(value: float) -> str:
-    if value >= 100:
-        return f"${value:,.0f}"
-    return f"${value:,.2f}" if value >= 0.01 or value <= 0 else "< $0.01"
-
-
 def the(name: str) -> str:
     """ "the RTX 4090 workstation", but "this machine" as it is."""
     return name if name.startswith("this ") else f"the {name}"
@@ -244,19 +240,19 @@ MEASURING_HOURS = 1 / 6  # a quick suite on a rented GPU, set-up included: about
 def _sentence(winner, best_own, cheapest, payback, scale_even, flips, rentals) -> str:
     if winner.kind == "own":
         other = (
-            f"{money(cheapest.monthly_usd())}/month renting the cheapest ({cheapest.name})"
+            f"{usd(cheapest.monthly_usd())}/month renting the cheapest ({cheapest.name})"
             if cheapest
             else "no priced rental"
         )
-        text = f"Buy {the(winner.name)}: {money(winner.monthly_usd())}/month vs {other}"
+        text = f"Buy {the(winner.name)}: {usd(winner.monthly_usd())}/month vs {other}"
         if winner.machines() > 1:
             text += f" ({winner.machines()} machines: one cannot do the plan in its hours of use)"
         if payback is not None:
             text += f", pays back in {payback:.0f} months"
     else:
-        text = f"Rent {winner.name}: {money(winner.monthly_usd())}/month"
+        text = f"Rent {winner.name}: {usd(winner.monthly_usd())}/month"
         if best_own is not None:
-            text += f" vs {money(best_own.monthly_usd())}/month owning {the(best_own.name)}"
+            text += f" vs {usd(best_own.monthly_usd())}/month owning {the(best_own.name)}"
             if best_own.machines() > 1:
                 text += f" ({best_own.machines()} of them to fit the plan)"
     if not flips:
@@ -272,6 +268,6 @@ def _sentence(winner, best_own, cheapest, payback, scale_even, flips, rentals) -
         same = [r for r in rentals if r.accelerator == target.accelerator and r.usd_per_hour]
         if same:
             offer = min(same, key=lambda r: r.usd_per_hour)
-            cost = money(offer.usd_per_hour * MEASURING_HOURS)
+            cost = usd(offer.usd_per_hour * MEASURING_HOURS)
             text += f" (`aipcbench run` there: about {cost} on {offer.name})"
     return text + "."

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog, DeviceSpec
+from aipcbench.numbers import si
 from aipcbench.results.device_facts import DeviceFacts
 from aipcbench.results.record import FLOAT_DTYPES, QUANTIZED_DTYPES, CellRecord
 
@@ -141,13 +142,6 @@ def constants_for(catalog: Catalog, device_class: str, dtype: str) -> Constants 
     )
 
 
-def _si(value: float, unit: str) -> str:
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:,.3g} {prefix}{unit}"
-    return f"{value:,.3g} {unit}"
-
-
 def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepEstimate | None:
     """The roofline with a dispatch floor for one step; None if no term can be computed."""
     terms: dict[str, Span] = {}
@@ -168,8 +162,8 @@ def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepE
             demand.flop_count / (peak * eff.low),
         )
         words["compute"] = (
-            f"{_si(demand.flop_count, 'FLOP')} per step at {eff.low:.0%}-{eff.high:.0%} of "
-            f"{_si(peak, 'FLOP/s')} {demand.dtype}"
+            f"{si(demand.flop_count, 'FLOP')} per step at {eff.low:.0%}-{eff.high:.0%} of "
+            f"{si(peak, 'FLOP/s')} {demand.dtype}"
         )
     if demand.eager_bytes and target.bandwidth_bytes_per_s:
         eff, bandwidth = constants.memory_efficiency, target.bandwidth_bytes_per_s
@@ -179,7 +173,7 @@ def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepE
             demand.eager_bytes / (bandwidth * eff.low),
         )
         share = f"{eff.low:.0%}-{eff.high:.0%}"
-        words["memory"] = f"{_si(demand.eager_bytes, 'B')} per step at {share} of {_si(bandwidth, 'B/s')}"
+        words["memory"] = f"{si(demand.eager_bytes, 'B')} per step at {share} of {si(bandwidth, 'B/s')}"
     if demand.kernel_ops:
         terms["dispatch"] = constants.per_op_overhead_s.scaled(demand.kernel_ops)
         per_op = constants.per_op_overhead_s

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
+from aipcbench.units import DAYS_PER_MONTH, DAYS_PER_YEAR, J_PER_KWH, SECONDS_PER_HOUR
 
 
 def hardware_usd_per_hour(
@@ -24,7 +24,15 @@ def hardware_usd_per_hour(
     """
     if lifetime_years <= 0 or hours_per_day <= 0:
         raise ValueError("lifetime and hours per day must be > 0")
-    return (price_usd - residual_usd) / (lifetime_years * 365.0 * hours_per_day)
+    return (price_usd - residual_usd) / (lifetime_years * DAYS_PER_YEAR * hours_per_day)
+
+
+def hardware_usd_per_month(price_usd: float, residual_usd: float, lifetime_years: float) -> float:
+    """What owning one machine costs a month whether it is used or not: (purchase - residual)
+    / (lifetime in months)."""
+    if lifetime_years <= 0:
+        raise ValueError("lifetime must be > 0")
+    return (price_usd - residual_usd) / (lifetime_years * 12.0)
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,7 @@ def break_even(
     There is none when c <= e (renting is cheaper per run than the electricity alone), or
     when n* exceeds what the machine can run in a month at ``hours_per_day`` (capacity).
     """
-    months = lifetime_years * 12.0
-    fixed = (price_usd - residual_usd) / months
+    fixed = hardware_usd_per_month(price_usd, residual_usd, lifetime_years)
     seconds_a_month = hours_per_day * SECONDS_PER_HOUR * DAYS_PER_MONTH
     capacity = seconds_a_month / seconds_per_run if seconds_per_run > 0 else math.inf
     margin = cloud_per_run_usd - electricity_per_run_usd

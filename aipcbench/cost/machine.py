@@ -124,7 +124,11 @@ def build_profile(
 ) -> MachineProfile:
     """Validate the given values and fill the rest from the preset or labelled assumptions.
     ``flags`` names the flag of each key that came from the command line (``from_flags``), so
-    a message names what the user typed."""
+    a message names what the user typed.
+
+    Longer than 60 lines: each profile value resolved in turn (flag, file, preset, region default,
+    assumption), the order of precedence read top to bottom.
+    """
     where = _Where(origin, flags or {}, from_flags or set())
     assumptions: list[str] = []
     preset = None

@@ -24,6 +24,7 @@ from aipcbench.cost.serve_plan import (
     own_monthly,
 )
 from aipcbench.cost.serving import Capacity, api_prices, capacity_estimate, capacity_from_record, served_model
+from aipcbench.numbers import usd
 from aipcbench.results.record import device_kind
 from aipcbench.results.serving import ServingRecord
 
@@ -171,23 +172,19 @@ def decide_serving(
     return ServeDecision(item, tuple(options), winner, flip, sentence, tuple(notes))
 
 
-def _usd(value: float) -> str:
-    return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
-
-
 def _range(option: ServeOption) -> str:
     if option.method != "estimate" or abs(option.monthly_usd_high - option.monthly_usd_low) < 0.005:
         return ""
-    return f" ({_usd(option.monthly_usd_low)}-{_usd(option.monthly_usd_high)})"
+    return f" ({usd(option.monthly_usd_low)}-{usd(option.monthly_usd_high)})"
 
 
 def _sentence(item, winner, best_own, cheapest_rent, cheapest_api, flip) -> str:
     what = f"{item.model} {item.quantization} at {item.requests_per_day:,.0f} requests a day"
     verbs = {"own": "Self-host", "rent": "Rent", "rent-scaled": "Rent", "api": "Use"}
-    text = f"{verbs[winner.kind]} {what} on {winner.name}: {_usd(winner.monthly_usd)}/month{_range(winner)}"
+    text = f"{verbs[winner.kind]} {what} on {winner.name}: {usd(winner.monthly_usd)}/month{_range(winner)}"
     others = [o for o in (best_own, cheapest_rent, cheapest_api) if o is not None and o is not winner]
     if others:
-        text += " vs " + ", ".join(f"{_usd(o.monthly_usd)}{_range(o)} on {o.name}" for o in others)
+        text += " vs " + ", ".join(f"{usd(o.monthly_usd)}{_range(o)} on {o.name}" for o in others)
     if flip is not None and best_own is not None:
         side = "an API is cheaper" if winner.kind != "api" else "self-hosting pays only"
         where = "below" if winner.kind != "api" else "above"

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from aipcbench.cost.formulas import hardware_usd_per_month
 from aipcbench.errors import DataError
 from aipcbench.results.serving import LatencyTarget
 from aipcbench.units import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
@@ -169,7 +170,7 @@ def machines_for(peak_tokens_per_s: float, capacity: float) -> int:
 def own_monthly(item: ServeItem, capacity: float, machine, load_w: float | None) -> tuple[float, int, str]:
     """(monthly $, machines, a note on what was not known) for owned machines on all day."""
     n = machines_for(item.peak_tokens_per_s, capacity)
-    hardware = n * (machine.price_usd - machine.residual_usd) / (12 * machine.lifetime_years)
+    hardware = n * hardware_usd_per_month(machine.price_usd, machine.residual_usd, machine.lifetime_years)
     load = load_w if load_w is not None else machine.power_w
     idle = machine.idle_power_w
     notes = []
@@ -192,7 +193,7 @@ def own_fixed_and_per_request(item: ServeItem, own: ServeOption) -> tuple[float,
     """One owned machine's cost a month with no load (hardware + idle power), and the
     electricity one request adds above idle."""
     machine = own.machine
-    fixed = (machine.price_usd - machine.residual_usd) / (12 * machine.lifetime_years)
+    fixed = hardware_usd_per_month(machine.price_usd, machine.residual_usd, machine.lifetime_years)
     idle = machine.idle_power_w or 0.0
     load = own.load_w if own.load_w is not None else (machine.power_w or 0.0)
     fixed += HOURS_PER_MONTH * idle / 1000 * machine.electricity_usd_per_kwh

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from aipcbench.catalog import Catalog
 from aipcbench.catalog.rows import ModelConfig
 from aipcbench.cost.estimate import Span
+from aipcbench.cost.formulas import hardware_usd_per_hour
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.serving_estimate import (
     BITS_PER_WEIGHT,
@@ -29,7 +30,7 @@ from aipcbench.cost.serving_estimate import (
 )
 from aipcbench.cost.tokens import api_usd_per_mtok, comparable
 from aipcbench.results.serving import ServingRecord
-from aipcbench.units import DAYS_PER_YEAR, J_PER_KWH, SECONDS_PER_HOUR
+from aipcbench.units import J_PER_KWH, SECONDS_PER_HOUR
 
 MILLION = 1e6
 
@@ -90,9 +91,11 @@ def capacity_estimate(
 
 def own_usd_per_hour(machine: MachineProfile, power_w: float | None) -> float:
     """Hardware per hour of use plus electricity at ``power_w`` (the profile's power if None)."""
-    hours = machine.lifetime_years * DAYS_PER_YEAR * machine.hours_per_day
+    hardware = hardware_usd_per_hour(
+        machine.price_usd, machine.residual_usd, machine.lifetime_years, machine.hours_per_day
+    )
     watts = power_w if power_w is not None else (machine.power_w or 0.0)
-    return (machine.price_usd - machine.residual_usd) / hours + watts / 1000 * machine.electricity_usd_per_kwh
+    return hardware + watts / 1000 * machine.electricity_usd_per_kwh
 
 
 def per_mtok(usd_per_hour: float, tokens_per_s: float) -> float:

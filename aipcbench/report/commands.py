@@ -1,5 +1,5 @@
-"""The ``cost`` and ``report`` commands, and the report that ends ``aipcbench run``: load the
-results (a bad file or record is skipped with one line), price them, lay them out."""
+"""The ``cost``, ``tokens`` and ``report`` commands, and the report that ends ``aipcbench run``:
+load the results (a bad file or record is skipped with one line), price them, lay them out."""
 
 from __future__ import annotations
 
@@ -75,6 +75,24 @@ def cost_command(config: CostConfig) -> int:
             print(f"  assumption: {safe_text(assumption)}")
         print()
         print(cost_views.text_report(comparisons, config.all_offers))
+    return 0
+
+
+def tokens_command(pricing, output_format: str) -> int:
+    from aipcbench.cost.serving import serving_prices
+
+    documents, advice = priced(pricing)
+    catalog = load_catalog(pricing.catalog_files)
+    costs = token_views.all_token_costs(advice.comparisons, catalog, advice.machine.name)
+    records = [record for document in documents for record in document.serving if record.status == "ok"]
+    serving = [p for p in (serving_prices(r, catalog, list(advice.candidates)) for r in records) if p]
+    if output_format == "csv":
+        print(as_csv(token_views.rows(costs)), end="")
+    else:
+        if costs or not serving:
+            print(token_views.text(costs))
+        if serving:
+            print(("\n" if costs else "") + token_views.serving_text(serving))
     return 0
 
 

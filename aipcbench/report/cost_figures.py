@@ -73,7 +73,10 @@ def _dropdown(labels: list[str], traces_per_label: int) -> list[dict[str, Any]]:
 
 
 def cumulative(comparisons: list[CellComparison], machine: Any) -> dict[str, Any]:
-    """Build (purchase + electricity) vs rent (cheapest cloud) month by month, per cell."""
+    """Build (purchase + electricity) vs rent (cheapest cloud) month by month, per cell.
+
+    Longer than 60 lines: one chart's traces and layout, built in the order they are drawn.
+    """
     data, labels = [], []
     months = max(1, int(round(machine.lifetime_years * 12)))
     for c in comparisons:

@@ -105,7 +105,10 @@ def _time_range(offer: OfferCost) -> str:
 
 
 def flat_rows(comparisons: list[CellComparison]) -> list[dict[str, Any]]:
-    """One row per (cell, option): the local machine first, then every offer."""
+    """One row per (cell, option): the local machine first, then every offer.
+
+    Longer than 60 lines: one CSV row's columns, listed once in the order a spreadsheet shows them.
+    """
     rows = []
     for c in comparisons:
         common = {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aipcbench.cost.decide import Decision, money, the
+from aipcbench.cost.decide import Decision, the
+from aipcbench.numbers import usd
 from aipcbench.report.formatters import safe_text, text_table
 
 
@@ -61,15 +62,15 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
     shown += [o for o in decision.options if o.kind == "rent"][:rentals_shown]
     for option in shown:
         low, high = option.monthly_usd(1.0, "low"), option.monthly_usd(1.0, "high")
-        spread = f" ({money(low)}-{money(high)})" if abs(high - low) > 0.005 else ""
+        spread = f" ({usd(low)}-{usd(high)})" if abs(high - low) > 0.005 else ""
         machines = str(option.machines()) if option.kind == "own" else "-"
         tco = option.tco_usd(months) if option.kind == "own" else option.monthly_usd() * months
         table.append(
             (
                 option.name,
                 option.kind,
-                money(option.monthly_usd()) + spread,
-                money(tco),
+                usd(option.monthly_usd()) + spread,
+                usd(tco),
                 f"{option.busy_hours():,.1f}",
                 machines,
                 "estimated" if option.estimated else "measured",

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from aipcbench.numbers import si, usd  # noqa: F401  (re-exported: the one rule)
 from aipcbench.units import J_PER_WH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -67,20 +68,6 @@ def text_table(rows: Sequence[Sequence[Any]], indent: str = "") -> list[str]:
     return lines
 
 
-def usd(value: float | None) -> str:
-    """Money as a founder reads it: never in scientific notation; below a hundredth of a cent
-    it is "< $0.0001" (the per-1,000-runs figure says more there: ``usd_per_1000``)."""
-    if value is None:
-        return "-"
-    if value >= 100:
-        return f"${value:,.0f}"
-    if value >= 1:
-        return f"${value:,.2f}"
-    if value >= 0.0001:
-        return f"${value:.4f}"
-    return "$0" if value <= 0 else "< $0.0001"
-
-
 def usd_per_run(value: float | None) -> str:
     """A cost per run; tiny ones also per 1,000 runs ("$0.09 per 1,000 runs")."""
     if value is not None and 0 < value < 0.01:
@@ -131,15 +118,6 @@ def rate(value: float | None, unit: str) -> str:
 
 def percent(value: float | None, decimals: int = 0, missing: str = "-") -> str:
     return missing if value is None else f"{value * 100:.{decimals}f}%"
-
-
-def si(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}"
-    return f"{value:.3g} {unit}".strip()
 
 
 def size_bytes(value: float | None) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aipcbench.catalog import load_catalog
 from aipcbench.cost.compare import CellComparison
 from aipcbench.cost.tokens import TokenCosts, TokenPrice, token_costs
-from aipcbench.report.formatters import as_csv, percent, rate, safe_text, text_table, usd, with_range
+from aipcbench.report.formatters import percent, rate, safe_text, text_table, usd, with_range
 
 API_SHOWN = 3
 CLOUDS_SHOWN = 3
@@ -107,25 +106,6 @@ def text(costs: list[TokenCosts]) -> str:
         "models at least as large as the one run; answer quality not compared."
     )
     return "\n".join(lines)
-
-
-def tokens_command(pricing, output_format: str) -> int:
-    from aipcbench.cost.serving import serving_prices
-    from aipcbench.report.commands import priced
-
-    documents, advice = priced(pricing)
-    catalog = load_catalog(pricing.catalog_files)
-    costs = all_token_costs(advice.comparisons, catalog, advice.machine.name)
-    records = [record for document in documents for record in document.serving if record.status == "ok"]
-    serving = [p for p in (serving_prices(r, catalog, list(advice.candidates)) for r in records) if p]
-    if output_format == "csv":
-        print(as_csv(rows(costs)), end="")
-    else:
-        if costs or not serving:
-            print(text(costs))
-        if serving:
-            print(("\n" if costs else "") + serving_text(serving))
-    return 0
 
 
 def serving_text(prices) -> str:

@@ -49,6 +49,9 @@ def from_plain(cls: type, data: Any, path: str = "") -> Any:
 
 
 def _convert(annotation: Any, value: Any, path: str, name: str) -> Any:
+    """Longer than 60 lines: one dispatch over the kinds of annotation; each branch is a few lines and only
+    makes sense beside the others.
+    """
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(annotation)

@@ -128,7 +128,11 @@ def aggregate(
     base: dict[str, Any], rank: Rank, prepared: Any, policy: TimingPolicy, figures: RankFigures
 ) -> CellRecord | None:
     """Gather every rank's figures on rank 0 and aggregate them by the rules above (None on
-    the other ranks)."""
+    the other ranks).
+
+    Longer than 60 lines: the aggregation rules across ranks (time, items, energy, memory), each a few
+    lines, kept together as the one statement of those rules.
+    """
     mine = {
         "rank": rank.rank,
         "device": figures.device_id,

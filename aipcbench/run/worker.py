@@ -112,7 +112,11 @@ def _finish(record: CellRecord, started: float) -> CellRecord:
 
 def measure_cell(spec: dict[str, Any]) -> CellRecord | None:
     """Prepare, warm up, time and summarise one cell; returns the complete record (None on
-    data-parallel ranks other than 0, which hand their figures to rank 0)."""
+    data-parallel ranks other than 0, which hand their figures to rank 0).
+
+    Longer than 60 lines: the measurement in the order it must happen (probes armed before the timed
+    window and read after it), kept in one place so no probe can be read outside its window.
+    """
     import workloads
     from aipcbench.devices import synchronizer
     from workloads.base import PrepareContext, Unsupported, WorkloadOptions

@@ -27,6 +27,15 @@ def add_serve_parser(commands, number, whole, add_catalog_flags) -> None:
     serve.add_argument("--device", default="cpu", help="cpu or cuda:N")
     serve.add_argument("--prompt-tokens", type=whole(1, 131_072), default=128)
     serve.add_argument("--output-tokens", type=whole(1, 32_768), default=32)
+    _add_load_flags(serve, number, whole)
+    serve.add_argument("--seed", type=whole(0, 2**32 - 1), default=0)
+    serve.add_argument("--cpu-watts", type=number(0, 100_000), help="rated CPU power for energy estimates")
+    serve.add_argument("--gpu-watts", type=number(0, 100_000), help="rated GPU power for energy estimates")
+    add_catalog_flags(serve)
+
+
+def _add_load_flags(serve, number, whole) -> None:
+    """The load, the latency target, energy figures and where results go."""
     serve.add_argument(
         "--concurrency",
         help="comma-separated levels, e.g. 1,2,4,8 (default: 1, 2, 4, ... "
@@ -84,10 +93,6 @@ def add_serve_parser(commands, number, whole, add_catalog_flags) -> None:
         default=DEFAULT_CACHE,
         help=f"where random-weight model files are kept (default: {DEFAULT_CACHE})",
     )
-    serve.add_argument("--seed", type=whole(0, 2**32 - 1), default=0)
-    serve.add_argument("--cpu-watts", type=number(0, 100_000), help="rated CPU power for energy estimates")
-    serve.add_argument("--gpu-watts", type=number(0, 100_000), help="rated GPU power for energy estimates")
-    add_catalog_flags(serve)
 
 
 def _whole_list(flag: str, text: str | None, low: int, high: int) -> tuple[int, ...]:

@@ -161,17 +161,14 @@ def device_sensors(device: dict | None, catalog, cpu_watts=None, gpu_watts=None,
     return meter, memory
 
 
-def serve_command(config: ServeConfig, argv: list[str]) -> int:
-    from aipcbench.devices import detect_devices
-    from aipcbench.environment import capture_environment
-    from aipcbench.report.serving_views import curve_table, level_line
+def job_context(config: ServeConfig, device, catalog, writer: ResultsWriter) -> JobContext:
+    """What every job of this command shares: the engines' options, the sweep, the target, the
+    device's sensors, and where records and logs go."""
+    from aipcbench.report.serving_views import level_line
 
-    _check(config)
-    catalog = load_catalog(config.catalog_files)
-    source = resolve_model(config, catalog)
-    jobs = plan_jobs(config, source)
-    inventory = detect_devices()
-    device = inventory.get(config.device) if not config.endpoint else None
+    meter, memory = device_sensors(
+        device.to_dict() if device else None, catalog, config.cpu_watts, config.gpu_watts
+    )
     options = engines.ServeOptions(
         device=config.device,
         slots=max((*config.concurrencies, config.max_concurrency)),
@@ -179,12 +176,8 @@ def serve_command(config: ServeConfig, argv: list[str]) -> int:
         threads=config.threads,
         dtype=config.dtype,
     )
-    meter, memory = device_sensors(
-        device.to_dict() if device else None, catalog, config.cpu_watts, config.gpu_watts
-    )
-    writer = ResultsWriter(config.results_dir, capture_environment(inventory, argv), config.to_dict())
-    say(f"{len(jobs)} serving job(s), results in {writer.path}")
-    context = JobContext(
+    ttft, tpot = config.target_ttft_ms, config.target_tpot_ms
+    return JobContext(
         options=options,
         plan=SweepPlan(
             config.concurrencies,
@@ -195,8 +188,7 @@ def serve_command(config: ServeConfig, argv: list[str]) -> int:
             config.seed,
         ),
         target=LatencyTarget(
-            config.target_ttft_ms / 1000 if config.target_ttft_ms is not None else None,
-            config.target_tpot_ms / 1000 if config.target_tpot_ms is not None else None,
+            ttft / 1000 if ttft is not None else None, tpot / 1000 if tpot is not None else None
         ),
         prompt_tokens=config.prompt_tokens,
         output_tokens=config.output_tokens,
@@ -210,6 +202,21 @@ def serve_command(config: ServeConfig, argv: list[str]) -> int:
         on_record=writer.put_serving,
         on_level=lambda record, level: say(f"{record.cell}: {level_line(level)}"),
     )
+
+
+def serve_command(config: ServeConfig, argv: list[str]) -> int:
+    from aipcbench.devices import detect_devices
+    from aipcbench.environment import capture_environment
+    from aipcbench.report.serving_views import curve_table
+
+    _check(config)
+    catalog = load_catalog(config.catalog_files)
+    jobs = plan_jobs(config, resolve_model(config, catalog))
+    inventory = detect_devices()
+    device = inventory.get(config.device) if not config.endpoint else None
+    writer = ResultsWriter(config.results_dir, capture_environment(inventory, argv), config.to_dict())
+    say(f"{len(jobs)} serving job(s), results in {writer.path}")
+    context = job_context(config, device, catalog, writer)
     records: list[ServingRecord] = []
     try:
         for job in jobs:

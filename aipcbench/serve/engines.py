@@ -122,99 +122,62 @@ def version(engine: str) -> str:
 
 def launch(engine: str, model_path: Path, port: int, options: ServeOptions, random_weights: bool) -> Launch:
     """How to start ``engine`` serving ``model_path`` (a GGUF file or a model folder)."""
-    if engine == "llama.cpp":
-        command = [
-            str(llama_server_bin()),
-            "-m",
-            str(model_path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--parallel",
-            str(options.slots),
-            "--ctx-size",
-            str(options.context_tokens * options.slots),
-            "--no-webui",
-            "--cont-batching",
-        ]
-        if options.threads:
-            command += ["--threads", str(options.threads)]
-        if device_kind(options.device) == "cuda":
-            command += ["--n-gpu-layers", "999"]
-        return Launch(
-            tuple(command),
-            "model",
-            TOKEN_IDS,
-            extra_body={"ignore_eos": True},
-            slots=options.slots,
-            context_tokens=options.context_tokens,
-        )
-    if engine == "transformers":
-        device = "cpu" if options.device == "cpu" else options.device
-        command = [
-            sys.executable,
-            "-m",
-            "transformers.cli.transformers",
-            "serve",
-            str(model_path),
-            "--continuous-batching",
-            "--device",
-            device,
-            "--dtype",
-            _torch_dtype(options.dtype),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--max-model-len",
-            str(options.context_tokens),
-            # The paged KV cache sized for the slots (by default it takes 60-90 % of free memory)
-            "--cb-num-blocks",
-            str(-(-options.slots * options.context_tokens // CB_PAGE_TOKENS) + 1),
-        ]
-        return Launch(
-            tuple(command),
-            str(model_path),
-            WORDS if random_weights else TEXT,
-            env=QUIET_HUB,
-            slots=None,
-            context_tokens=options.context_tokens,
-        )
-    if engine == "vllm":
-        command = [
-            sys.executable,
-            "-m",
-            "vllm.entrypoints.openai.api_server",
-            "--model",
-            str(model_path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--dtype",
-            _torch_dtype(options.dtype),
-            "--max-model-len",
-            str(options.context_tokens),
-            "--max-num-seqs",
-            str(options.slots),
-            "--disable-log-requests",
-        ]
-        if random_weights:
-            command += ["--load-format", "dummy"]
-        return Launch(
-            tuple(command),
-            str(model_path),
-            TOKEN_IDS,
-            env=QUIET_HUB,
-            extra_body={"ignore_eos": True},
-            slots=options.slots,
-            context_tokens=options.context_tokens,
-            ready_deadline_s=900.0,
-        )
-    raise ValueError(f"unknown engine {engine!r}")
+    starters = {"llama.cpp": _llama_cpp, "transformers": _transformers, "vllm": _vllm}
+    if engine not in starters:
+        raise ValueError(f"unknown engine {engine!r}")
+    return starters[engine](model_path, port, options, random_weights)
+
+
+def _llama_cpp(model_path: Path, port: int, options: ServeOptions, random_weights: bool) -> Launch:
+    command = [str(llama_server_bin()), "-m", str(model_path), "--host", "127.0.0.1", "--port", str(port)]
+    # one slot per user in flight, each with its own context; continuous batching across slots
+    command += ["--parallel", str(options.slots), "--ctx-size", str(options.context_tokens * options.slots)]
+    command += ["--no-webui", "--cont-batching"]
+    if options.threads:
+        command += ["--threads", str(options.threads)]
+    if device_kind(options.device) == "cuda":
+        command += ["--n-gpu-layers", "999"]
+    return Launch(
+        tuple(command),
+        "model",
+        TOKEN_IDS,
+        extra_body={"ignore_eos": True},
+        slots=options.slots,
+        context_tokens=options.context_tokens,
+    )
+
+
+def _transformers(model_path: Path, port: int, options: ServeOptions, random_weights: bool) -> Launch:
+    command = [sys.executable, "-m", "transformers.cli.transformers", "serve", str(model_path)]
+    command += ["--continuous-batching", "--device", options.device, "--dtype", _torch_dtype(options.dtype)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command += ["--max-model-len", str(options.context_tokens)]
+    # the paged KV cache sized for the slots (by default it takes 60-90 % of free memory)
+    command += ["--cb-num-blocks", str(-(-options.slots * options.context_tokens // CB_PAGE_TOKENS) + 1)]
+    return Launch(
+        tuple(command),
+        str(model_path),
+        WORDS if random_weights else TEXT,
+        env=QUIET_HUB,
+        context_tokens=options.context_tokens,
+    )
+
+
+def _vllm(model_path: Path, port: int, options: ServeOptions, random_weights: bool) -> Launch:
+    command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_path)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--dtype", _torch_dtype(options.dtype)]
+    command += ["--max-model-len", str(options.context_tokens), "--max-num-seqs", str(options.slots)]
+    command += ["--disable-log-requests"] + (["--load-format", "dummy"] if random_weights else [])
+    return Launch(
+        tuple(command),
+        str(model_path),
+        TOKEN_IDS,
+        env=QUIET_HUB,
+        extra_body={"ignore_eos": True},
+        slots=options.slots,
+        context_tokens=options.context_tokens,
+        ready_deadline_s=900.0,
+    )
 
 
 def _torch_dtype(dtype: str) -> str:

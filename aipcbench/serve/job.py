@@ -173,10 +173,8 @@ def run_job(job: Job, context: JobContext) -> ServingRecord:
     return record
 
 
-def _sweep(job, context, record, endpoint, launch, server) -> ServingRecord:
-    kind = launch.prompt_kind if launch else engines.TEXT
-    vocab = job.model.shape.vocab if job.model.shape else job.model.vocab
-    spec = RequestSpec(
+def _request_spec(job: Job, context: JobContext, endpoint: Endpoint, launch) -> RequestSpec:
+    return RequestSpec(
         endpoint,
         job.api,
         launch.model_name if launch else job.model.key,
@@ -186,12 +184,12 @@ def _sweep(job, context, record, endpoint, launch, server) -> ServingRecord:
         timeout_s=context.request_timeout_s,
         idle_timeout_s=min(120.0, context.request_timeout_s),
     )
-    prompts = prompt_maker(kind, context.prompt_tokens, vocab, context.plan.seed)
-    levels: list[ServingLevel] = []
-    ended_by = ""
+
+
+def _level_runner(job: Job, context: JobContext, spec: RequestSpec, prompts, server, signals: list[str]):
+    """One level with the server's probes around it; None (and the signal kept) when cut short."""
 
     def run_one(profile: Profile, measured: int, warmup: int) -> ServingLevel | None:
-        nonlocal ended_by
         pgid = server.pgid if server else None
         sampler = PeakSampler(pgid).start() if pgid else None
         meter = context.meter_factory(pgid)
@@ -202,16 +200,20 @@ def _sweep(job, context, record, endpoint, launch, server) -> ServingRecord:
         reading = meter.stop() if meter is not None else None
         peak = sampler.stop() if sampler else None
         if run.ended_by:
-            ended_by = run.ended_by
+            signals.append(run.ended_by)
             return None
-        extras = Extras(
-            peak,
-            context.device_memory(),
-            reading.joules if reading else None,
-            reading.method if reading else None,
-            reading.note if reading else "",
-        )
-        return summarise(run, context.target, extras)
+        energy = (reading.joules, reading.method, reading.note) if reading else (None, None, "")
+        return summarise(run, context.target, Extras(peak, context.device_memory(), *energy))
+
+    return run_one
+
+
+def _sweep(job, context, record, endpoint, launch, server) -> ServingRecord:
+    kind = launch.prompt_kind if launch else engines.TEXT
+    vocab = job.model.shape.vocab if job.model.shape else job.model.vocab
+    prompts = prompt_maker(kind, context.prompt_tokens, vocab, context.plan.seed)
+    levels: list[ServingLevel] = []
+    signals: list[str] = []
 
     def on_level(level: ServingLevel) -> None:
         levels.append(level)
@@ -219,20 +221,21 @@ def _sweep(job, context, record, endpoint, launch, server) -> ServingRecord:
         context.on_level(current, level)
         context.on_record(current)
 
-    stopped_by = run_sweep(
-        context.plan, context.target, run_one, on_level, server.alive if server else (lambda: True)
+    run_one = _level_runner(
+        job, context, _request_spec(job, context, endpoint, launch), prompts, server, signals
     )
+    alive = server.alive if server else (lambda: True)
+    stopped_by = run_sweep(context.plan, context.target, run_one, on_level, alive)
     record = replace(record, levels=tuple(levels), stopped_by=stopped_by)
-    if ended_by:
-        return replace(record, status="interrupted", stopped_by=ended_by)
+    if signals:
+        return replace(record, status="interrupted", stopped_by=signals[0])
     if server is not None and not server.alive():
-        tail = log_tail(server.log_path)
-        return replace(record, status="failed", reason=f"the server exited mid-sweep: {tail}")
-    if not any(level.requests_ok for level in levels):
-        reasons = {r for level in levels for r in level.failure_reasons}
         return replace(
-            record, status="failed", reason="no request succeeded: " + "; ".join(sorted(reasons))[:300]
+            record, status="failed", reason=f"the server exited mid-sweep: {log_tail(server.log_path)}"
         )
+    if not any(level.requests_ok for level in levels):
+        reasons = "; ".join(sorted({r for level in levels for r in level.failure_reasons}))
+        return replace(record, status="failed", reason="no request succeeded: " + reasons[:300])
     return record
 
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aipcbench.serve.http import Endpoint, HttpError, Pool
+from aipcbench.serve.http import Connection, Endpoint, HttpError, Pool
 
 COMPLETIONS = "completions"  # /v1/completions: prompt as text or token ids
 CHAT = "chat"  # /v1/chat/completions: one user message
@@ -170,63 +170,78 @@ async def send(pool: Pool, spec: RequestSpec, prompt: Prompt, level_start: float
     """Send one streamed request over a pooled connection and time it."""
     body = spec.body(prompt)
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **spec.headers}
-    started = time.perf_counter()
+    stream = _Stream(time.perf_counter())
     deadline = time.monotonic() + spec.timeout_s
-    stream = _Stream(started)
-
-    def failed(reason: str) -> RequestResult:
-        return RequestResult(
-            False, started - level_start, None, None, stream.events, None, "events", (), reason[:REASON_CHARS]
-        )
-
+    held: list[Connection] = []
     try:
-        connection = await pool.acquire()
+        held.append(await pool.acquire())
+        response = await _post(pool, held, spec, headers, body, stream)
+        problem = await _read(response, spec, deadline, stream)
     except HttpError as exc:
-        return failed(str(exc))
-    try:
-        try:
-            response = await connection.send("POST", spec.path, headers, body, spec.idle_timeout_s)
-        except HttpError:
-            if connection.requests < 2:
-                raise
-            # A kept-alive connection the server had closed while idle (llama.cpp's HTTP server
-            # closes one after a few requests): sent again on a new connection, timed from there.
-            connection.close()
-            connection = await pool.fresh()
-            started = stream.started = time.perf_counter()
-            response = await connection.send("POST", spec.path, headers, body, spec.idle_timeout_s)
-        if 300 <= response.status < 400:
-            where = response.headers.get("location", "?")[:80]
-            return failed(f"HTTP {response.status} redirect to {where!r}: not followed")
-        if response.status != 200:
-            text = await response.read_all(
-                idle_timeout_s=spec.idle_timeout_s, deadline=deadline, max_body_bytes=65536
-            )
-            return failed(f"HTTP {response.status}: {text[:120].decode('utf-8', 'replace')}")
-        kind = response.headers.get("content-type", "")
-        if "text/event-stream" not in kind:
-            return failed(f"not a stream: Content-Type {kind[:60]!r}")
-        async for arrived, raw in response.lines(
-            idle_timeout_s=spec.idle_timeout_s, deadline=deadline, max_body_bytes=spec.max_body_bytes
-        ):
-            problem = stream.line(arrived, raw)
-            if problem:
-                return failed(problem)
-    except HttpError as exc:
-        return failed(str(exc))
+        problem = str(exc)
     finally:
-        pool.release(connection)
+        if held:
+            pool.release(held[-1])
     ended = time.perf_counter()
-    if stream.first is None:
-        return failed("the stream ended without any generated text")
+    if not problem and stream.first is None:
+        problem = "the stream ended without any generated text"
+    if problem:
+        return RequestResult(
+            False,
+            stream.started - level_start,
+            None,
+            None,
+            stream.events,
+            None,
+            "events",
+            (),
+            problem[:REASON_CHARS],
+        )
     counted = _usage_count(stream.usage, "completion_tokens")
     return RequestResult(
         ok=True,
-        sent_s=started - level_start,
-        e2e_s=ended - started,
-        ttft_s=stream.first - started,
+        sent_s=stream.started - level_start,
+        e2e_s=ended - stream.started,
+        ttft_s=stream.first - stream.started,
         output_tokens=counted if counted else stream.events,
         input_tokens=_usage_count(stream.usage, "prompt_tokens") or prompt.tokens,
         tokens_counted_by="usage" if counted else "events",
         token_gaps_s=tuple(stream.gaps),
     )
+
+
+async def _post(pool: Pool, held: list[Connection], spec: RequestSpec, headers, body: bytes, stream: _Stream):
+    """POST on the held connection; once more on a new one if a kept-alive connection turns out
+    to have been closed by the server while idle (llama.cpp's HTTP server closes one after a few
+    requests), the clock restarted there."""
+    try:
+        return await held[-1].send("POST", spec.path, headers, body, spec.idle_timeout_s)
+    except HttpError:
+        if held[-1].requests < 2:
+            raise
+    held[-1].close()
+    held.append(await pool.fresh())
+    stream.started = time.perf_counter()
+    return await held[-1].send("POST", spec.path, headers, body, spec.idle_timeout_s)
+
+
+async def _read(response, spec: RequestSpec, deadline: float, stream: _Stream) -> str:
+    """Read a response's events into ``stream``; the reason it failed, or ""."""
+    if 300 <= response.status < 400:
+        where = response.headers.get("location", "?")[:80]
+        return f"HTTP {response.status} redirect to {where!r}: not followed"
+    if response.status != 200:
+        text = await response.read_all(
+            idle_timeout_s=spec.idle_timeout_s, deadline=deadline, max_body_bytes=65536
+        )
+        return f"HTTP {response.status}: {text[:120].decode('utf-8', 'replace')}"
+    kind = response.headers.get("content-type", "")
+    if "text/event-stream" not in kind:
+        return f"not a stream: Content-Type {kind[:60]!r}"
+    async for arrived, raw in response.lines(
+        idle_timeout_s=spec.idle_timeout_s, deadline=deadline, max_body_bytes=spec.max_body_bytes
+    ):
+        problem = stream.line(arrived, raw)
+        if problem:
+            return problem
+    return ""
