@@ -34,9 +34,10 @@ def _chunk(data: bytes) -> bytes:
 
 
 class Fake:
-    def __init__(self, mode: str, tokens: int, delay_s: float):
+    def __init__(self, mode: str, tokens: int, delay_s: float, log_prompts: str | None = None):
         self.mode, self.tokens, self.delay_s = mode, tokens, delay_s
         self.served = 0
+        self.log_prompts = log_prompts
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         on_connection = 0
@@ -68,6 +69,9 @@ class Fake:
             await writer.drain()
             return True
         self.served += 1
+        if self.log_prompts:
+            with open(self.log_prompts, "a") as log:
+                log.write(json.dumps(json.loads(body or b"{}").get("prompt")) + "\n")
         if self.mode.startswith("crash-after-") and self.served > int(self.mode.rsplit("-", 1)[1]):
             os._exit(1)
         if self.mode.startswith("status-"):
@@ -124,11 +128,14 @@ async def main() -> None:
     parser.add_argument("--mode", default="ok")
     parser.add_argument("--tokens", type=int, default=8)
     parser.add_argument("--delay-ms", type=float, default=1.0)
+    parser.add_argument(
+        "--log-prompts", help="append every completion's prompt to this file, one JSON a line"
+    )
     args = parser.parse_args()
     if args.mode == "exit":
         print(f"error: couldn't bind to port {args.port}: address in use", file=sys.stderr)
         sys.exit(3)
-    fake = Fake(args.mode, args.tokens, args.delay_ms / 1000)
+    fake = Fake(args.mode, args.tokens, args.delay_ms / 1000, args.log_prompts)
     server = await asyncio.start_server(fake.handle, "127.0.0.1", args.port)
     print(f"fake server listening on {args.port}", flush=True)
     async with server:

@@ -28,19 +28,12 @@ def tiny_catalog(folder: Path) -> Path:
     return path
 
 
-def fake_command(port: int, mode: str = "ok", tokens: int = 8, delay_ms: float = 1.0) -> tuple[str, ...]:
-    return (
-        sys.executable,
-        str(FAKE),
-        "--port",
-        str(port),
-        "--mode",
-        mode,
-        "--tokens",
-        str(tokens),
-        "--delay-ms",
-        str(delay_ms),
-    )
+def fake_command(
+    port: int, mode: str = "ok", tokens: int = 8, delay_ms: float = 1.0, log_prompts: Path | None = None
+) -> tuple[str, ...]:
+    command = [sys.executable, str(FAKE), "--port", str(port), "--mode", mode, "--tokens", str(tokens)]
+    command += ["--delay-ms", str(delay_ms)] + (["--log-prompts", str(log_prompts)] if log_prompts else [])
+    return tuple(command)
 
 
 def start_fake(tmp_path: Path, mode: str = "ok", **kwargs) -> ServerProcess:

@@ -110,9 +110,8 @@ def fake_engine(monkeypatch):
     state = {"mode": "ok"}
 
     def launch(engine, path, port, options, random_weights):
-        return engines.Launch(
-            fake_command(port, state["mode"]), "fake", engines.TOKEN_IDS, ready_deadline_s=3
-        )
+        command = fake_command(port, state["mode"], log_prompts=state.get("log"))
+        return engines.Launch(command, "fake", engines.TOKEN_IDS, ready_deadline_s=3)
 
     monkeypatch.setattr(engines, "launch", launch)
     monkeypatch.setattr(engines, "missing", lambda engine: None)
@@ -127,6 +126,14 @@ def test_a_server_that_dies_mid_sweep_keeps_the_finished_levels(tmp_path, fake_e
     assert record.levels[0].requests_ok == 4 and record.levels[1].requests_ok == 0
     assert len(record.levels) == 2  # the sweep stopped when the server was gone
     assert _processes_mentioning(str(FAKE)) == []
+
+
+def test_no_prompt_is_sent_twice_across_levels(tmp_path, fake_engine):
+    """A repeated prompt would be answered from the engine's prefix cache, without a prefill."""
+    fake_engine["log"] = tmp_path / "prompts.jsonl"
+    assert main(_serve(tmp_path, "--concurrency", "1,2,4")) == 0
+    prompts = fake_engine["log"].read_text().splitlines()
+    assert len(prompts) == (1 + 4) + (2 + 4) + (4 + 8) and len(set(prompts)) == len(prompts)
 
 
 def test_a_server_that_never_gets_ready_is_a_failed_job_not_a_hang(tmp_path, fake_engine, capsys):

@@ -187,16 +187,21 @@ def _request_spec(job: Job, context: JobContext, endpoint: Endpoint, launch) -> 
 
 
 def _level_runner(job: Job, context: JobContext, spec: RequestSpec, prompts, server, signals: list[str]):
-    """One level with the server's probes around it; None (and the signal kept) when cut short."""
+    """One level with the server's probes around it; None (and the signal kept) when cut short.
+    Request numbers run on across levels, so no level repeats an earlier level's prompts (an
+    engine's prefix cache would answer those without a prefill)."""
+    sent = [0]
 
     def run_one(profile: Profile, measured: int, warmup: int) -> ServingLevel | None:
+        first = sent[0]
+        sent[0] += warmup + measured
         pgid = server.pgid if server else None
         sampler = PeakSampler(pgid).start() if pgid else None
         meter = context.meter_factory(pgid)
         if meter is not None:
             meter.start()
         context.say(f"{job.cell}: {profile.label}, {warmup} warm-up + {measured} requests")
-        run = run_level(profile, spec, prompts, measured, warmup)
+        run = run_level(profile, spec, lambda index: prompts(first + index), measured, warmup)
         reading = meter.stop() if meter is not None else None
         peak = sampler.stop() if sampler else None
         if run.ended_by:
