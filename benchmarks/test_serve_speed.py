@@ -86,7 +86,9 @@ def test_load_generator_overhead(do_nothing, record_property):
 
 @pytest.mark.skipif(engines.missing("llama.cpp") is not None, reason="llama-server not built")
 def test_llama_cpp_server_against_in_process(tmp_path, record_property):
-    llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed")  # noqa: F841
+    # the bindings load the libllama that scripts/setup-llamacpp.sh built beside llama-server
+    os.environ.setdefault("LLAMA_CPP_LIB_PATH", str(engines.llama_server_bin().parent))
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed")
     model = next(m for m in load_catalog().model_configs if m.key == "qwen2.5-0.5b")
     cache = Path(
         os.environ.get("AIPCBENCH_BENCH_CACHE", Path.home() / ".cache" / "aipcbench" / "serve-models")
@@ -120,7 +122,6 @@ def test_llama_cpp_server_against_in_process(tmp_path, record_property):
 def _in_process_tokens_per_s(
     gguf: Path, threads: int, prompts, prompt_tokens: int, output: int
 ) -> list[float]:
-    os.environ.setdefault("LLAMA_CPP_LIB_PATH", str(engines.llama_server_bin().parent))
     from llama_cpp import Llama
 
     llm = Llama(
