@@ -150,7 +150,6 @@ def _add_run(commands) -> None:
     run.add_argument("--channels-last", action="store_true", help="NHWC layout for conv nets")
     run.add_argument(
         "--decode",
-        "--gpt2-decode",  # the flag's name until 0.2; kept so scripts keep working
         choices=DECODE_MODES,
         default="lean",
         help="text generation loop: aipcbench's lean greedy loop or transformers.generate",

@@ -31,7 +31,7 @@ def _run_config(args: argparse.Namespace):
         raise UserInputError(f"--data-dir: '{args.data_dir}' is not a directory")
     if args.machine is not None and not args.machine.is_file():
         raise UserInputError(f"--machine: '{args.machine}' is not a file")
-    quick = not args.full
+    quick = args.quick or not args.full  # --quick is the default, said explicitly or not
     policy = build_policy(
         quick,
         {

@@ -3,7 +3,8 @@
 import pytest
 
 from aipcbench.catalog import load_catalog
-from aipcbench.cost.fit import GIB, fit_table, memory_need
+from aipcbench.catalog.model_memory import GIB, memory_need
+from aipcbench.cost.fit import fit_table
 
 LLAMA_8B = next(m for m in load_catalog().model_configs if m.key == "llama3.1-8b")
 

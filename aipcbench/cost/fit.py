@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog
-from aipcbench.catalog.model_memory import GIB, WEIGHT_BYTES, memory_need
+from aipcbench.catalog.model_memory import GIB, memory_need
 from aipcbench.catalog.rows import ModelConfig
-
-__all__ = ["GIB", "WEIGHT_BYTES", "FitRow", "fit_table", "memory_need"]
 
 
 @dataclass(frozen=True)

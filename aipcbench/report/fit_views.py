@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aipcbench.catalog import load_catalog
-from aipcbench.cost.fit import GIB, WEIGHT_BYTES, fit_table, memory_need
+from aipcbench.catalog.model_memory import GIB, WEIGHT_BYTES, memory_need
+from aipcbench.cost.fit import fit_table
 from aipcbench.errors import UserInputError
 from aipcbench.report.formatters import safe_text
 

@@ -161,13 +161,7 @@ def _finish_quietly(writer: ResultsWriter, ended_by: str) -> None:
         pass
 
 
-def devices_command(
-    measure: bool,
-    dtypes_text: str,
-    catalog_files: tuple,
-    cpu_watts: float | None = None,
-    gpu_watts: float | None = None,
-) -> int:
+def devices_command(measure: bool, dtypes_text: str, catalog_files: tuple) -> int:
     """``aipcbench devices``: what this machine has, and optionally its measured peaks."""
     from aipcbench.devices import detect_devices
 
@@ -184,7 +178,7 @@ def devices_command(
     if not measure:
         return 0
     device_ids = tuple(d.id for d in inventory.devices)
-    facts = probe_devices(inventory, device_ids, dtypes, catalog, True, cpu_watts, gpu_watts)
+    facts = probe_devices(inventory, device_ids, dtypes, catalog, True)
     for device_id, fact in facts.items():
         print(f"{device_id}:")
         if fact.clock_ghz:
