@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aipcbench.cost.plan_tables import checked_tables
 from aipcbench.cost.serve_plan import ServeItem, read_serve_items
 from aipcbench.cost.serving_estimate import BITS_PER_WEIGHT
 from aipcbench.errors import DataError
@@ -83,15 +84,10 @@ def read_plan(
     if not isinstance(work, list) or not (work or data.get("serve")) or set(data) - {"work", "serve"}:
         raise DataError(f"{path}: a plan is a list of [[work]] and [[serve]] tables (and nothing else)")
     serve = read_serve_items(str(path), data.get("serve"), set(model_keys), set(BITS_PER_WEIGHT))
-    items = []
-    for number, item in enumerate(work, start=1):
-        where = f"{path}: [[work]] #{number}"
-        if not isinstance(item, dict):
-            raise DataError(f"{where}: not a table")
-        unknown = sorted(set(item) - ITEM_KEYS)
-        if unknown:
-            raise DataError(f"{where}: unknown key '{unknown[0]}' (valid: {', '.join(sorted(ITEM_KEYS))})")
-        items.append(_item(where, item, tokens_per_run))
+    items = [
+        _item(where, item, tokens_per_run)
+        for where, item in checked_tables(str(path), "work", work, ITEM_KEYS)
+    ]
     return Plan(tuple(items), str(path), serve)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aipcbench.cost.formulas import hardware_usd_per_month
+from aipcbench.cost.plan_tables import checked_tables
 from aipcbench.errors import DataError
 from aipcbench.results.serving import LatencyTarget
 from aipcbench.units import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
@@ -101,18 +102,8 @@ def read_serve_items(
 ) -> tuple[ServeItem, ...]:
     if tables is None:
         return ()
-    if not isinstance(tables, list):
-        raise DataError(f"{where_file}: 'serve' must be a list of [[serve]] tables")
-    items = []
-    for number, table in enumerate(tables, start=1):
-        where = f"{where_file}: [[serve]] #{number}"
-        if not isinstance(table, dict):
-            raise DataError(f"{where}: not a table")
-        unknown = sorted(set(table) - SERVE_KEYS)
-        if unknown:
-            raise DataError(f"{where}: unknown key '{unknown[0]}' (valid: {', '.join(sorted(SERVE_KEYS))})")
-        items.append(_item(where, table, model_keys, quantizations))
-    return tuple(items)
+    checked = checked_tables(where_file, "serve", tables, SERVE_KEYS)
+    return tuple(_item(where, table, model_keys, quantizations) for where, table in checked)
 
 
 def _item(where: str, table: dict[str, Any], model_keys: set[str], quantizations: set[str]) -> ServeItem:
