@@ -6,12 +6,15 @@ tables format a dollar the same way; ``report.formatters`` re-exports both.
 
 from __future__ import annotations
 
+import math
+
 SI_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
 
 
 def usd(value: float | None) -> str:
-    """Money as a founder reads it: whole dollars from $100, cents from $1, below that to a
-    hundredth of a cent, never in scientific notation; "< $0.0001" below that."""
+    """Money as a founder reads it: whole dollars from $100, cents from $1; below a dollar two
+    significant digits, at least to the cent and at most to a hundredth of a cent ($0.12,
+    $0.041, $0.0012), never in scientific notation; "< $0.0001" below that."""
     if value is None:
         return "-"
     if value >= 100:
@@ -19,7 +22,8 @@ def usd(value: float | None) -> str:
     if value >= 1:
         return f"${value:,.2f}"
     if value >= 0.0001:
-        return f"${value:.4f}"
+        decimals = min(4, max(2, 1 - math.floor(math.log10(value))))
+        return f"${value:.{decimals}f}"
     return "$0" if value <= 0 else "< $0.0001"
 
 

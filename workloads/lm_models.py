@@ -130,9 +130,10 @@ def load_pretrained(directory: Path):
             output_loading_info=True,
         )
     except Exception as exc:
-        raise DataError(
-            f"{directory}: cannot load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-        ) from None
+        single = directory / "model.safetensors"
+        named = single if single.is_file() else directory / "model.safetensors.index.json"
+        reason = " ".join(str(exc).split())[:200]
+        raise DataError(f"{named}: cannot load: {type(exc).__name__}: {reason}") from None
     missing = sorted(info.get("missing_keys") or ())
     if missing:
         raise DataError(
