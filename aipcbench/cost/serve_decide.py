@@ -190,8 +190,10 @@ def _sentence(item, winner, best_own, cheapest_rent, cheapest_api, flip) -> str:
         where = "below" if winner.kind != "api" else "above"
         text += f"; {side} {where} {flip:,.0f} requests a day"
     elif best_own is not None and cheapest_api is not None:
+        machine = best_own.name.split(" x ", 1)[-1]
+        machine = machine if machine.startswith("this ") else f"one {machine}"
         text += (
-            f"; {cheapest_api.name} stays cheaper at any volume: one {best_own.name.split(' x ', 1)[-1]} "
+            f"; {cheapest_api.name} stays cheaper at any volume: {machine} "
             "at full load costs more per request"
         )
     return text + "."
