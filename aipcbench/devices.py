@@ -209,12 +209,30 @@ def _xpu_devices(torch: Any, notes: list[str]) -> list[Device]:
         return []
 
 
+def import_torch():
+    """``import torch`` with Ctrl-C, SIGTERM and SIGHUP held until it returns: a signal that lands
+    inside torch's C++ initialisation aborts the process ("terminate called after throwing an
+    instance of pybind11::error_already_set") instead of raising KeyboardInterrupt. Held, it is
+    delivered right after the import, where Python turns it into the usual clean stop."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    blocking = hasattr(signal, "pthread_sigmask")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if blocking else None
+    try:
+        import torch
+    finally:
+        if blocking:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return torch
+
+
 def detect_devices() -> Inventory:
     """Every device torch can run on here; the CPU always comes first."""
     notes: list[str] = []
     devices = [_cpu_device()]
     try:
-        import torch
+        torch = import_torch()
     except Exception as exc:
         notes.append(f"torch could not be imported ({type(exc).__name__}): only the CPU is listed")
         return Inventory(tuple(devices), tuple(notes))
