@@ -2,6 +2,10 @@
 
 import sys
 
-from aipcbench.cli import main
+try:
+    from aipcbench.cli import main
+except KeyboardInterrupt:  # Ctrl-C before the command line is even imported: a clean stop
+    print("aipcbench: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

@@ -12,9 +12,9 @@ import os
 import signal
 import sys
 
-from aipcbench.arguments import build_parser
+# Only the standard library and the errors module at import time: everything else is imported
+# inside main's try, so a Ctrl-C while the imports run is a clean stop, not a traceback.
 from aipcbench.errors import AipcbenchError, Interrupted
-from aipcbench.report.formatters import safe_text
 
 
 def _dispatch(command: str, args: argparse.Namespace) -> int:
@@ -33,12 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_interrupt)
     try:
+        from aipcbench.arguments import build_parser
+
         args = build_parser().parse_args(argv)
         if args.command is None:
             build_parser().print_help(sys.stderr)
             return 2
         return _dispatch(args.command, args)
     except AipcbenchError as exc:
+        from aipcbench.report.formatters import safe_text
+
         print(f"aipcbench: error: {safe_text(exc.one_line())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
