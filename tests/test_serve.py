@@ -247,6 +247,7 @@ def test_an_api_key_is_sent_but_never_recorded(tmp_path, monkeypatch, capfd):
         (["--endpoint", "ftp://x/v1"], "--endpoint: expected http://"),
         (["--endpoint", "http://127.0.0.1:9/v1", "--api-key-env", "AIPCBENCH_UNSET_VAR"], "is not set"),
         (["--engine", "transformers", "--model", "no-such-model"], "is no catalog key"),
+        (["--engine", "transformers", "--model", "gpt2-124m"], "random serving weights are written for"),
         (["--engine", "vllm"], None),
         ([], "give --engine"),
     ],

@@ -24,7 +24,7 @@ from aipcbench.results.store import ResultsWriter
 from aipcbench.serve import engines
 from aipcbench.serve.http import Endpoint
 from aipcbench.serve.job import Job, JobContext, ModelSource, cpu_meter_factory, run_job
-from aipcbench.serve.model_files import GGUF_QUANTS, Shape
+from aipcbench.serve.model_files import GGUF_QUANTS, Shape, check_shape
 from aipcbench.serve.stream_request import APIS
 from aipcbench.serve.sweep import SweepPlan
 
@@ -92,6 +92,8 @@ def plan_jobs(config: ServeConfig, source: ModelSource) -> list[Job]:
                 )
             headers = (("Authorization", f"Bearer {key}"),)
         return [Job("endpoint", "", source, endpoint, config.api, headers)]
+    if source.shape is not None:
+        check_shape(source.shape)  # a shape random weights cannot be written for: before anything starts
     jobs = []
     for engine in config.engines:
         reason = engines.missing(engine)
