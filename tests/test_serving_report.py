@@ -122,3 +122,4 @@ def test_tokens_and_report_show_the_serving_answer(cli, serving_file, tmp_path):
     assert code == 0, err
     page = (tmp_path / "r.html").read_text()
     assert "Serving a language model under load" in page and "best at the target: concurrency 2" in page
+    assert "load generator CPU" in page  # the client's own cost is shown beside what it measured

@@ -49,6 +49,7 @@ def serving_rows(records: list, prices: list) -> list[dict[str, Any]]:
                         "tpot_p50_ms": level.tpot.p50_s * 1000 if level.tpot else None,
                         "e2e_p95_ms": level.e2e.p95_s * 1000 if level.e2e else None,
                         "meets": level.meets_target,
+                        "client_cpu": level.generator_cpu_fraction,
                     }
                     for level in record.levels
                 ],

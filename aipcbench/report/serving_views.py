@@ -65,6 +65,7 @@ def curve_rows(record: ServingRecord) -> list[list[str]]:
             "ITL p95",
             "E2E p95",
             "server RSS",
+            "client CPU",
             "target",
         ]
     ]
@@ -82,6 +83,7 @@ def curve_rows(record: ServingRecord) -> list[list[str]]:
                 ms(level.itl),
                 ms(level.e2e),
                 size_bytes(level.server_peak_rss_bytes) if level.server_peak_rss_bytes else "-",
+                f"{level.generator_cpu_fraction:.0%}" if level.generator_cpu_fraction is not None else "-",
                 {True: "kept", False: "broken", None: "-"}[level.meets_target],
             ]
         )
@@ -96,6 +98,8 @@ def curve_table(records: list[ServingRecord]) -> str:
         lines.append("  " + safe_text(best_sentence(record)))
         if record.levels:
             lines += text_table(curve_rows(record), indent="  ")
+        if record.levels:
+            lines.append("  client CPU: the load generator's own CPU time over each level's wall time")
         if record.stopped_by:
             lines.append(f"  sweep ended: {safe_text(record.stopped_by)}")
         if record.status != "ok" and record.levels:

@@ -142,12 +142,11 @@ def run_level(
         ended_by = "SIGINT"
     except Interrupted as exc:
         ended_by = exc.ended_by
-    ordered = [results[i] for i in sorted(results)]
-    measured = tuple(r for i, r in zip(sorted(results), ordered) if i >= warmup)
+    measured = sorted((r for i, r in results.items() if i >= warmup), key=lambda r: r.sent_s)
     return LevelRun(
         profile,
-        tuple(sorted(measured, key=lambda r: r.sent_s)),
-        tuple(r for i, r in zip(sorted(results), ordered) if i < warmup),
+        tuple(measured),
+        tuple(results[i] for i in sorted(results) if i < warmup),
         generator_cpu_s=cpu_time() - cpu_before,
         wall_s=time.perf_counter() - wall_before,
         ended_by=ended_by,
