@@ -283,6 +283,13 @@ def test_a_broken_gguf_is_refused_before_a_server_starts(tmp_path, damage):
     assert "tiny.gguf" in str(caught.value) and "\n" not in caught.value.one_line()
 
 
+def test_a_fifo_named_as_a_gguf_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "model.gguf"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="is not a regular file"):
+        read_gguf_facts(fifo)
+
+
 def test_catalog_shapes_write_the_catalog_parameter_counts():
     catalog = load_catalog()
     shapes = {m.key: Shape.of(m) for m in catalog.model_configs if m.architecture in ("llama", "qwen2")}

@@ -50,11 +50,13 @@ def read_gguf_facts(path: Path) -> GgufFacts:
     path = Path(path)
     try:
         size = path.stat().st_size
+        if not path.is_file():  # a FIFO or device would block the read below, or never end
+            raise DataError(f"--model: {path} is not a regular file")
         with open(path, "rb") as handle:
             magic = handle.read(4)
     except OSError as exc:
         raise DataError(f"--model: {path}: {exc.strerror or exc}") from None
-    if not path.is_file() or magic != MAGIC:
+    if magic != MAGIC:
         raise DataError(f"--model: {path} is not a GGUF file (no GGUF magic)")
     try:
         import gguf
