@@ -2,7 +2,7 @@
 
 The package is split into parts so that data flows one way::
 
-    cli -> config -> run (workloads + probes, one child process per cell)
+    cli -> config -> run (workloads + devices, one child process per cell)
         -> results file -> cost -> report
 
 ``results``, ``cost``, ``report`` and ``catalog`` never import torch, so a results file can be

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aipcbench
-from aipcbench.devices import Inventory
+from aipcbench.devices.detect import Inventory
 
 
 def _git_state(repo: Path) -> dict[str, Any]:

@@ -16,8 +16,8 @@ import time
 import pytest
 
 import workloads
+from aipcbench.devices.timing import measure
 from aipcbench.results.record import TimingPolicy
-from aipcbench.run.timing import measure
 from workloads.base import PrepareContext
 
 CELLS = [

@@ -21,13 +21,13 @@ import time
 import pytest
 
 import workloads
-from aipcbench.devices import read_cpu_info
-from aipcbench.probes.cpuclock import measure_clock_ghz
-from aipcbench.probes.cpuissue import measure_flops_per_cycle
-from aipcbench.probes.peak import cpu_rated_peak
-from aipcbench.probes.step_counts import count_step_flops
-from aipcbench.run.device_probe import measure_read_bandwidth
-from aipcbench.run.timing import best_rate
+from aipcbench.devices.cpuclock import measure_clock_ghz
+from aipcbench.devices.cpuissue import measure_flops_per_cycle
+from aipcbench.devices.detect import read_cpu_info
+from aipcbench.devices.peak import cpu_rated_peak
+from aipcbench.devices.probe import measure_read_bandwidth
+from aipcbench.devices.timing import best_rate
+from aipcbench.run.step_counts import count_step_flops
 from workloads.base import PrepareContext, WorkloadOptions
 
 

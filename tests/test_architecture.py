@@ -1,6 +1,6 @@
 """The tree shows the parts, and no part imports one above it (read from the source, with ast).
 
-Data flows CLI -> config -> run (workloads + probes) -> results -> cost -> report. The report,
+Data flows CLI -> config -> run (workloads + devices) -> results -> cost -> report. The report,
 cost, results and catalog parts import no torch, nothing from run and no workload, so a report
 can be made on a machine without torch.
 """
@@ -21,7 +21,8 @@ FORBIDDEN = {
     "catalog": ("torch", "aipcbench.run", "workloads", "aipcbench.cost", "aipcbench.report", *TOP),
     "cost": ("torch", "aipcbench.run", "workloads", "aipcbench.report", *TOP),
     "report": ("torch", "aipcbench.run", "workloads", *TOP),
-    "probes": ("aipcbench.run", "aipcbench.cost", "aipcbench.report", "workloads", *TOP),
+    # measuring a device: below run and serve (both use it), above results and catalog
+    "devices": ("aipcbench.run", "aipcbench.serve", "aipcbench.cost", "aipcbench.report", *TOP),
     "run": TOP,
     # serving talks to other processes over HTTP: no torch here, and no pricing
     "serve": ("torch", "aipcbench.cost", "workloads", *TOP),

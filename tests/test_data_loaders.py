@@ -192,7 +192,7 @@ def test_matvec_layout_keeps_the_weights_and_the_tokens(tmp_path, dtype):
 
 
 def test_packed_bf16_gpt2_counts_the_same_flops_as_fp32(tmp_path):
-    from aipcbench.probes.step_counts import count_step_flops
+    from aipcbench.run.step_counts import count_step_flops
     from workloads.base import PrepareContext
 
     if not packed_linear.available():

@@ -3,7 +3,7 @@
 import sys
 import types
 
-from aipcbench import devices
+from aipcbench.devices import detect as devices
 
 CPUINFO = """processor\t: 0
 model name\t: AMD EPYC 9R14 96-Core Processor

@@ -40,8 +40,8 @@ def test_a_cuda_cell_records_synchronised_times_nvml_energy_and_allocator_memory
 
 
 def test_nvml_counter_agrees_with_integrated_power():
-    from aipcbench.probes.energy import NvmlCounterMeter, NvmlPowerMeter
-    from aipcbench.probes.nvml import open_device
+    from aipcbench.devices.energy import NvmlCounterMeter, NvmlPowerMeter
+    from aipcbench.devices.nvml import open_device
 
     nvml, handle, note = open_device(0, None)
     assert nvml is not None, note

@@ -92,7 +92,7 @@ def test_int4_linear_computes_the_dequantized_product():
 
 
 def test_quantized_linears_count_their_flops():
-    from aipcbench.probes.step_counts import count_step_flops
+    from aipcbench.run.step_counts import count_step_flops
 
     for dtype in ("int8", "int4"):
         model = torch.nn.Sequential(torch.nn.Linear(256, 128)).eval()

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from aipcbench.devices import energy, nvml, peak
 from aipcbench.errors import ProbeUnavailable
-from aipcbench.probes import energy, nvml, peak
-from aipcbench.probes.step_counts import count_step_flops
+from aipcbench.run.step_counts import count_step_flops
 from tests.fake_nvml import FakeNvml
 
 
@@ -277,9 +277,9 @@ def test_issue_rate_loops_run_on_this_cpu():
     import platform
     import shutil
 
-    from aipcbench.devices import read_cpu_info
-    from aipcbench.probes.cpuissue import measure_flops_per_cycle
-    from aipcbench.run.timing import best_rate
+    from aipcbench.devices.cpuissue import measure_flops_per_cycle
+    from aipcbench.devices.detect import read_cpu_info
+    from aipcbench.devices.timing import best_rate
 
     simd = set(read_cpu_info().get("simd", []))
     if platform.machine() != "x86_64" or not shutil.which("cc") or not {"avx2", "fma"} <= simd:
@@ -300,15 +300,15 @@ def test_cpu_rated_peak_formula_is_written_out():
 
 
 def test_gemm_probe_measures_something_plausible():
-    from aipcbench.run.device_probe import measure_gemm_flops
+    from aipcbench.devices.probe import measure_gemm_flops
 
     result = measure_gemm_flops("cpu", "fp32", seconds=0.05)
     assert result["flop_per_s"] > 1e8 and result["size"] == 2048 and result["repeats"] >= 3
 
 
 def test_cpu_clock_measurement_is_plausible():
-    from aipcbench.probes.cpuclock import measure_clock_ghz
-    from aipcbench.run.timing import best_rate
+    from aipcbench.devices.cpuclock import measure_clock_ghz
+    from aipcbench.devices.timing import best_rate
 
     ghz, method = measure_clock_ghz(best_rate, 0.05)
     assert 0.5 < ghz < 7.0, method

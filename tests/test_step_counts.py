@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from aipcbench.probes.step_counts import count_step
+from aipcbench.run.step_counts import count_step
 
 
 def _mlp_adam_step(widths=(784, 4096, 4096, 10), batch=256):

@@ -1,7 +1,7 @@
 import pytest
 
+from aipcbench.devices.timing import measure, repeat_for, time_call
 from aipcbench.results.record import TimingPolicy
-from aipcbench.run.timing import measure, repeat_for, time_call
 
 
 class FakeDevice:

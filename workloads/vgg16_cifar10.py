@@ -56,6 +56,26 @@ class VGG16(nn.Module):
         return self.classifier(torch.flatten(x, 1))  # (B, classes)
 
 
+def imagenet_vgg16(batch_norm: bool, classes: int = 1000) -> nn.Sequential:
+    """torchvision's ``vgg16``/``vgg16_bn`` layout (224x224 inputs, 7x7 average pool, two 4,096-wide
+    hidden layers): the network published GPU measurements ran, counted by ``run.demand`` to
+    compare them with the estimate. Not a workload: nothing here times it."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for item in VGG16_LAYOUT:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2))
+            continue
+        layers.append(nn.Conv2d(channels, item, 3, padding=1))
+        layers += [nn.BatchNorm2d(item)] if batch_norm else []
+        layers.append(nn.ReLU(inplace=True))
+        channels = item
+    head = [nn.Linear(512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(True)]
+    return nn.Sequential(
+        *layers, nn.AdaptiveAvgPool2d(7), nn.Flatten(), *head, nn.Dropout(), nn.Linear(4096, classes)
+    )
+
+
 def scaled_init(model: nn.Module) -> None:
     """torchvision's VGG initialisation (He-normal convolutions, fan-out): the scale a trained
     network's activations keep. With PyTorch's default init an untrained VGG16 in eval mode

@@ -11,6 +11,7 @@ from typing import Any
 
 from aipcbench.catalog.match import name_matches
 from aipcbench.catalog.parse import parse_catalog
+from aipcbench.catalog.published_rows import PublishedDemand, PublishedRow
 from aipcbench.catalog.rows import (
     SCHEMAS,
     ApiPrice,
@@ -38,6 +39,8 @@ class Catalog:
     api_prices: tuple[ApiPrice, ...]
     default_region: str
     files: tuple[str, ...]
+    published: tuple[PublishedRow, ...] = ()
+    published_demand: tuple[PublishedDemand, ...] = ()
 
     def spec(self, key: str) -> DeviceSpec | None:
         return next((s for s in self.device_specs if s.key == key), None)
@@ -106,4 +109,6 @@ def load_catalog(overrides: list[Path] | tuple[Path, ...] = ()) -> Catalog:
         api_prices=tuple(tables["api_prices"].values()),
         default_region=options.get("default_region", "United States"),
         files=tuple(files),
+        published=tuple(tables["published"].values()),
+        published_demand=tuple(tables["published_demand"].values()),
     )

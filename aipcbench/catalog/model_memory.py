@@ -34,6 +34,8 @@ def activation_bytes(dtype: str, accelerator: bool) -> float:
     if dtype in FLOAT_BYTES:
         return FLOAT_BYTES[dtype]
     return 2.0 if accelerator else 4.0
+
+
 OVERHEAD_BYTES = 0.5 * GIB  # ASSUMPTION: CUDA context + allocator slack on a GPU
 
 

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from aipcbench.catalog.published_rows import PUBLISHED_SCHEMAS
 from aipcbench.errors import DataError
 
 
@@ -236,6 +237,7 @@ SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
         ("device_class", "quantity", "dtype"),
         {"low": True, "central": True, "high": True},
     ),
+    **PUBLISHED_SCHEMAS,
 }
 ALLOWED = {
     "currency": {"USD"},

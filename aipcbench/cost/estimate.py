@@ -6,7 +6,7 @@ with its basis and a range.
                         kernel ops x per-op overhead)
 
 FLOPs, eager bytes and kernel ops are counted once per cell on whatever device ran it (they do
-not depend on the device: ``probes.step_counts``); peak and bandwidth are the target's rated
+not depend on the device: ``run.step_counts``); peak and bandwidth are the target's rated
 figures (catalog); the efficiencies and the per-op overhead are catalog rows per device class
 and dtype, each a low / central / high with its source (``catalog/data/estimator.csv``). The
 largest term is the bound, named in the basis ("dispatch-bound: 8,377 ops per step x 4-20 us").
@@ -51,12 +51,15 @@ class Target:
     device_class: str  # gpu | soc | cpu: which catalog constants apply
     peak_flop_per_s: dict[str, float]
     bandwidth_bytes_per_s: float | None
+    # TF32 tensor cores (Ampere and later): where cuDNN runs fp32 convolutions by default
+    tf32_flop_per_s: float | None = None
 
     @classmethod
     def from_spec(cls, spec: DeviceSpec) -> Target:
         peaks = {d: spec.peak_tflops(d) * 1e12 for d in FLOAT_DTYPES if spec.peak_tflops(d)}
         bandwidth = spec.memory_bw_gbps * 1e9 if spec.memory_bw_gbps else None
-        return cls(spec.key, spec.name, spec.kind or "gpu", peaks, bandwidth)
+        tf32 = spec.tf32_tflops * 1e12 if spec.tf32_tflops and spec.kind in ("gpu", None, "") else None
+        return cls(spec.key, spec.name, spec.kind or "gpu", peaks, bandwidth, tf32)
 
     @classmethod
     def from_facts(cls, key: str, name: str, kind: str, facts: DeviceFacts) -> Target:
@@ -79,6 +82,9 @@ class Constants:
     memory_efficiency: Span
     per_op_overhead_s: Span
     sources: tuple[str, ...]
+    # fp32 convolutions on TF32 tensor cores reach a tensor-core share of their peak, not the
+    # CUDA-core share of ``compute_efficiency`` (None: the same as compute_efficiency)
+    tf32_efficiency: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class Demand:
     kernel_ops: int | None
     eager_bytes: float | None
     dtype: str
+    conv_flop_count: float = 0.0  # of flop_count: convolutions (forward and backward)
 
     @classmethod
     def of(cls, record: CellRecord) -> Demand | None:
@@ -97,7 +104,9 @@ class Demand:
         if record.demand is None:
             return None
         flops = record.flops.count_per_step if record.flops else None
-        return cls(flops or None, record.demand.kernel_ops, record.demand.eager_bytes, record.dtype)
+        demand = record.demand
+        conv = float(demand.conv_flop_count or 0)
+        return cls(flops or None, demand.kernel_ops, demand.eager_bytes, record.dtype, conv)
 
 
 @dataclass(frozen=True)
@@ -137,9 +146,37 @@ def constants_for(catalog: Catalog, device_class: str, dtype: str) -> Constants 
             return None
         found[quantity] = Span(row.low, row.central, row.high)
         sources.append(f"{quantity} {row.low:g}-{row.high:g} ({row.source}, {row.as_of})")
+    tensor = catalog.estimator_row(device_class, "compute_efficiency", "bf16") if dtype == "fp32" else None
+    if tensor is not None:
+        sources.append(f"tf32 convolutions at the bf16 tensor-core efficiency {tensor.low:g}-{tensor.high:g}")
     return Constants(
-        found["compute_efficiency"], found["memory_efficiency"], found["per_op_overhead_s"], tuple(sources)
+        found["compute_efficiency"],
+        found["memory_efficiency"],
+        found["per_op_overhead_s"],
+        tuple(sources),
+        Span(tensor.low, tensor.central, tensor.high) if tensor else None,
     )
+
+
+def compute_parts(demand: Demand, target: Target, peak: float) -> tuple[float, float, str]:
+    """(seconds at the dtype's peak, seconds at the TF32 peak, the rate in words): fp32
+    convolutions run on TF32 tensor cores on GPUs that have them (cuDNN's default since
+    PyTorch 1.7; fp32 matmuls stay on CUDA cores), everything else at the dtype's peak."""
+    flops = demand.flop_count or 0.0
+    conv = min(demand.conv_flop_count, flops)
+    if demand.dtype != "fp32" or not conv or not target.tf32_flop_per_s:
+        return flops / peak, 0.0, f"{si(peak, 'FLOP/s')} {demand.dtype}"
+    words = f"{si(target.tf32_flop_per_s, 'FLOP/s')} TF32 ({conv / flops:.0%} convolutions), else fp32"
+    return (flops - conv) / peak, conv / target.tf32_flop_per_s, words
+
+
+def compute_span(demand: Demand, target: Target, peak: float, constants: Constants) -> tuple[Span, str]:
+    """The compute term: each part of the FLOPs at its peak over its efficiency."""
+    plain, tf32, rate = compute_parts(demand, target, peak)
+    eff, tensor = constants.compute_efficiency, constants.tf32_efficiency or constants.compute_efficiency
+    span = Span(*(plain / getattr(eff, p) + tf32 / getattr(tensor, p) for p in ("high", "central", "low")))
+    share = tensor if tf32 > plain else eff
+    return span, f"{share.low:.0%}-{share.high:.0%} of {rate}"
 
 
 def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepEstimate | None:
@@ -155,16 +192,8 @@ def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepE
         None,
     )
     if demand.flop_count and peak:
-        eff = constants.compute_efficiency
-        terms["compute"] = Span(
-            demand.flop_count / (peak * eff.high),
-            demand.flop_count / (peak * eff.central),
-            demand.flop_count / (peak * eff.low),
-        )
-        words["compute"] = (
-            f"{si(demand.flop_count, 'FLOP')} per step at {eff.low:.0%}-{eff.high:.0%} of "
-            f"{si(peak, 'FLOP/s')} {demand.dtype}"
-        )
+        terms["compute"], rate = compute_span(demand, target, peak, constants)
+        words["compute"] = f"{si(demand.flop_count, 'FLOP')} per step at {rate}"
     if demand.eager_bytes and target.bandwidth_bytes_per_s:
         eff, bandwidth = constants.memory_efficiency, target.bandwidth_bytes_per_s
         terms["memory"] = Span(

@@ -30,9 +30,9 @@ from aipcbench.cost.estimate import (
     Target,
     calibrated,
     calibration,
-    constants_for,
     estimate_step,
 )
+from aipcbench.cost.published import published_constants
 from aipcbench.results.device_facts import DeviceFacts
 from aipcbench.results.record import CellRecord, device_kind
 from aipcbench.results.store import ResultsDocument
@@ -112,7 +112,7 @@ def measured_cells(documents: list[ResultsDocument], catalog: Catalog) -> list[M
 
 def _estimate(record: CellRecord, target: Target, catalog: Catalog) -> StepEstimate | None:
     demand = Demand.of(record)
-    constants = constants_for(catalog, target.device_class, record.dtype)
+    constants = published_constants(catalog, target.device_class, record.dtype)
     if demand is None or constants is None:
         return None
     return estimate_step(demand, target, constants)

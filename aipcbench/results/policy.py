@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TimingPolicy:
-    """How long to warm up and how long to time (the stop rule of ``run.timing.measure``)."""
+    """How long to warm up and how long to time (the stop rule of ``devices.timing.measure``)."""
 
     warmup_steps: int
     min_steps: int

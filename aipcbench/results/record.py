@@ -155,7 +155,7 @@ class Flops:
 
 @dataclass(frozen=True)
 class StepDemand:
-    """What one step asks of any device, counted in an untimed step (``probes.step_counts``):
+    """What one step asks of any device, counted in an untimed step (``run.step_counts``):
     the device-independent figures the estimator of other hardware's run times starts from."""
 
     kernel_ops: int  # ATen calls that do work (kernel launches in eager mode on a GPU)
@@ -165,6 +165,7 @@ class StepDemand:
     method: str
     weight_bytes: int | None = None  # the model's parameters at the cell's dtype
     kv_cache_bytes: int | None = None  # text generation: the cache at the end of a step
+    conv_flop_count: int | None = None  # of the step's FLOPs, convolutions (TF32 on Ampere+)
 
 
 @dataclass(frozen=True)

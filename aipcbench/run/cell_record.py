@@ -11,6 +11,7 @@ import statistics
 from typing import Any
 
 from aipcbench.config import Cell
+from aipcbench.devices.timing import Measurement
 from aipcbench.results.record import (
     CellRecord,
     RunTime,
@@ -22,7 +23,6 @@ from aipcbench.results.record import (
     WorkloadFacts,
 )
 from aipcbench.run.stats import Summary
-from aipcbench.run.timing import Measurement
 
 
 def identity(cell: Cell) -> dict[str, Any]:

@@ -23,9 +23,9 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from aipcbench.devices.timing import Measurement
 from aipcbench.results.record import CellRecord, DataParallel, Energy, Flops, Memory, RankMemory, TimingPolicy
 from aipcbench.run import cell_record, quality
-from aipcbench.run.timing import Measurement
 
 WHOLE_DEVICE_METHODS = ("nvml-counter", "nvml-power", "rapl")
 

@@ -17,6 +17,7 @@ from typing import Any
 from aipcbench.catalog import Catalog, load_catalog
 from aipcbench.config import RunConfig, parse_dtypes
 from aipcbench.cost.machine import load_profile
+from aipcbench.devices.rated import carbon_for, device_facts, rated_power
 from aipcbench.errors import Interrupted, StorageError, UserInputError
 from aipcbench.results.device_facts import DeviceFacts
 from aipcbench.results.store import ResultsWriter
@@ -24,7 +25,6 @@ from aipcbench.run.cells import plan_cells, run_suite
 from aipcbench.run.child import run_child
 from aipcbench.run.end_table import exit_code_for, suite_timing, suite_timing_line, summary_table
 from aipcbench.run.progress import Progress
-from aipcbench.run.rated import carbon_for, device_facts, rated_power
 
 
 def say(message: str) -> None:
@@ -98,7 +98,7 @@ def run_command(config: RunConfig, argv: list[str]) -> int:
     from aipcbench.run import forkserver
 
     forkserver.start_early()  # its imports overlap this process's own (torch, detection)
-    from aipcbench.devices import detect_devices
+    from aipcbench.devices.detect import detect_devices
     from aipcbench.environment import capture_environment
 
     if config.report_dir is not None and config.report_dir.exists() and not config.report_dir.is_dir():
@@ -163,7 +163,7 @@ def _finish_quietly(writer: ResultsWriter, ended_by: str) -> None:
 
 def devices_command(measure: bool, dtypes_text: str, catalog_files: tuple) -> int:
     """``aipcbench devices``: what this machine has, and optionally its measured peaks."""
-    from aipcbench.devices import detect_devices
+    from aipcbench.devices.detect import detect_devices
 
     dtypes = parse_dtypes(dtypes_text)
     catalog = load_catalog(catalog_files) if measure else None

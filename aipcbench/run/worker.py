@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from aipcbench.config import Cell
+from aipcbench.devices import timing
+from aipcbench.devices.memory import MemoryProbe
+from aipcbench.devices.nvml import throttle_reasons
+from aipcbench.devices.sensors import open_sensors
 from aipcbench.errors import exception_line
-from aipcbench.probes import step_counts
-from aipcbench.probes.memory import MemoryProbe
-from aipcbench.probes.nvml import throttle_reasons
-from aipcbench.probes.sensors import open_sensors
 from aipcbench.results.atomic import write_text_atomic
 from aipcbench.results.record import (
     CellRecord,
@@ -36,7 +36,7 @@ from aipcbench.results.record import (
     device_kind,
 )
 from aipcbench.results.store import dumps
-from aipcbench.run import cell_record, distributed, quality, timing
+from aipcbench.run import cell_record, distributed, quality, step_counts
 from aipcbench.run.lifeline import die_with_parent
 
 
@@ -84,6 +84,7 @@ def _count(step, prepared: Any) -> tuple[int | None, str, StepDemand | None]:
         method=step_counts.COUNTS_METHOD,
         weight_bytes=_whole(details.get("weight_bytes")),
         kv_cache_bytes=_whole(details.get("kv_cache_bytes")),
+        conv_flop_count=counted.conv_flop_count,
     )
     return counted.flop_count, step_counts.METHOD, demand
 
@@ -118,7 +119,7 @@ def measure_cell(spec: dict[str, Any]) -> CellRecord | None:
     window and read after it), kept in one place so no probe can be read outside its window.
     """
     import workloads
-    from aipcbench.devices import synchronizer
+    from aipcbench.devices.detect import synchronizer
     from workloads.base import PrepareContext, Unsupported, WorkloadOptions
 
     cell = Cell(**spec["cell"])
@@ -255,7 +256,7 @@ def main(argv: list[str]) -> int:
     spec_path, record_path = Path(argv[0]), Path(argv[1])
     spec = json.loads(spec_path.read_text())
     if spec.get("mode") == "device":
-        from aipcbench.run.device_probe import measure_device
+        from aipcbench.devices.probe import measure_device
 
         write_text_atomic(record_path, dumps(measure_device(spec)))
         return 0

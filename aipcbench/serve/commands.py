@@ -135,9 +135,9 @@ def device_sensors(device: dict | None, catalog, cpu_watts=None, gpu_watts=None,
     """(energy meter factory, device memory reader) for the serving device: on a CPU, the
     server group's CPU time x rated power (labelled an estimate); on an NVIDIA GPU, NVML's energy
     counter (or sampled power) over the whole device and its memory in use; else nothing."""
-    from aipcbench.probes.energy import select_meter
-    from aipcbench.probes.nvml import open_device
-    from aipcbench.run.rated import rated_power
+    from aipcbench.devices.energy import select_meter
+    from aipcbench.devices.nvml import open_device
+    from aipcbench.devices.rated import rated_power
 
     nothing = (lambda pgid: None), (lambda: None)
     if device is None:
@@ -207,7 +207,7 @@ def job_context(config: ServeConfig, device, catalog, writer: ResultsWriter) -> 
 
 
 def serve_command(config: ServeConfig, argv: list[str]) -> int:
-    from aipcbench.devices import detect_devices
+    from aipcbench.devices.detect import detect_devices
     from aipcbench.environment import capture_environment
     from aipcbench.report.serving_views import curve_table
 

@@ -269,7 +269,7 @@ def _size(path: Path) -> int | None:
 def cpu_meter_factory(rated_w: float | None, basis: str, cores: int | None):
     """Energy of a CPU server over a level: its process group's CPU time x rated power (an
     estimate, labelled so), where no better sensor exists."""
-    from aipcbench.probes.energy import TdpEstimateMeter
+    from aipcbench.devices.energy import TdpEstimateMeter
 
     def make(pgid: int | None):
         if pgid is None or not rated_w or not os.path.isdir("/proc"):

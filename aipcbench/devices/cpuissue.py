@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aipcbench.probes.cpuclock import compile_library
+from aipcbench.devices.cpuclock import compile_library
 
 ACCUMULATORS = 12
 HEADER = r"""

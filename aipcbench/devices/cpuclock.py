@@ -92,7 +92,7 @@ def nominal_ghz() -> float | None:
 
 
 def measure_clock_ghz(best_rate: Callable[..., float], seconds: float = 0.3) -> tuple[float | None, str]:
-    """(GHz, method). Best of several short runs (``best_rate``, from ``run.timing``: probes read
+    """(GHz, method). Best of several short runs (``best_rate``, from ``devices.timing``: probes read
     no clock themselves): interruptions only ever make it look slower."""
     with tempfile.TemporaryDirectory(prefix="aipcbench-clock-") as tmp:
         lib = _compile(Path(tmp))

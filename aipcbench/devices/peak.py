@@ -16,8 +16,8 @@ FLOPs per cycle follow from the SIMD width and FMA units the flags imply (an FMA
 Where a register-only loop measured the core's issue rate (``cpuissue``), the table is
 checked against it: a core that issues an instruction slower than its flags imply gets the
 measured rate (rounded to the power of two it is nearest), and the formula says so.
-The measured peak (a large GEMM on the device) is taken in the run part (``run.device_probe``),
-where every clock read goes through ``run.timing``.
+The measured peak (a large GEMM on the device) is taken in the run part (``devices.probe``),
+where every clock read goes through ``devices.timing``.
 """
 
 from __future__ import annotations

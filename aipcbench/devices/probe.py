@@ -10,18 +10,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from aipcbench.devices import timing
+from aipcbench.devices.rated import QUANTIZED_PEAK_NOTE
+from aipcbench.devices.sensors import open_sensors
 from aipcbench.errors import exception_line
-from aipcbench.probes.sensors import open_sensors
 from aipcbench.results.record import QUANTIZED_DTYPES
-from aipcbench.run import timing
-from aipcbench.run.rated import QUANTIZED_PEAK_NOTE
 
 
 def measure_gemm_flops(device_id: str, dtype: str, seconds: float = 1.0) -> dict[str, Any]:
     """Median FLOP/s of square matmuls on the device: the peak the software stack reaches."""
     import torch
 
-    from aipcbench.devices import synchronizer
+    from aipcbench.devices.detect import synchronizer
     from workloads.precision import TORCH_DTYPES
 
     size = 2048 if device_id == "cpu" else 8192
@@ -46,7 +46,7 @@ def measure_read_bandwidth(device_id: str, seconds: float = 0.5) -> dict[str, An
     the caches, the access pattern of decoding, which reads every weight once per token."""
     import torch
 
-    from aipcbench.devices import synchronizer
+    from aipcbench.devices.detect import synchronizer
 
     count = (256 if device_id == "cpu" else 2048) * 2**20 // 4
     data = torch.ones(count, dtype=torch.float32, device=torch.device(device_id))
@@ -62,8 +62,8 @@ def measure_read_bandwidth(device_id: str, seconds: float = 0.5) -> dict[str, An
 
 def measure_device(spec: dict[str, Any]) -> dict[str, Any]:
     """Clock (CPU), large-GEMM peak per dtype and idle power of one device."""
-    from aipcbench.probes.cpuclock import measure_clock_ghz
-    from aipcbench.probes.cpuissue import measure_flops_per_cycle
+    from aipcbench.devices.cpuclock import measure_clock_ghz
+    from aipcbench.devices.cpuissue import measure_flops_per_cycle
 
     device = spec["device"]
     kind, probe = device["kind"], spec.get("probe", {})

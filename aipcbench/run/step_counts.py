@@ -4,6 +4,8 @@ we do not have (``cost.estimate``).
 
 - FLOPs: ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions, attention, forward
   and backward, 2 FLOPs per multiply-add; element-wise ops are not counted, as peaks are quoted).
+  Convolution FLOPs are also kept apart: cuDNN runs fp32 convolutions on TF32 tensor cores by
+  default on Ampere and later, while fp32 matmuls stay on CUDA cores (PyTorch's default).
 - Operations: every ATen call, through a ``TorchDispatchMode``. ``kernel_ops`` are the calls that
   do work (in eager PyTorch on a GPU each is one or more kernel launches, each paying a few
   microseconds of CPU-side dispatch); ``view_ops`` only reinterpret metadata.
@@ -13,7 +15,8 @@ we do not have (``cost.estimate``).
   gradients and optimizer state, activations).
 
 Counting intercepts every op and slows a tiny step several times over: it never wraps a timed
-step (TorchBench counts FLOPs the same way).
+step (TorchBench counts FLOPs the same way). It works on meta tensors too (no memory, no
+arithmetic: ``run.demand`` counts an 8B model that way), their bytes counted from their shapes.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class StepCount:
     view_ops: int
     bytes_eager: int
     bytes_distinct: int
+    conv_flop_count: int = 0  # of flop_count: convolutions, forward and backward
 
 
 def count_step_flops(step: Callable[[], None]) -> int:
@@ -56,12 +60,14 @@ def count_step(step: Callable[[], None]) -> StepCount:
     def tensor_bytes(values) -> int:
         total = 0
         for leaf in tree_leaves(values):
-            if isinstance(leaf, torch.Tensor) and leaf.device.type != "meta":
+            if isinstance(leaf, torch.Tensor):
                 size = leaf.numel() * leaf.element_size()
                 total += size
                 try:
                     storage = leaf.untyped_storage()
-                    key = (str(leaf.device), storage.data_ptr())
+                    # a meta storage has no address: its C object stands for it
+                    place = storage._cdata if leaf.device.type == "meta" else storage.data_ptr()
+                    key = (str(leaf.device), place)
                     storages[key] = max(storages.get(key, 0), storage.nbytes())
                 except (RuntimeError, NotImplementedError):  # opaque tensors (oneDNN packed weights)
                     storages[(str(leaf.device), id(leaf))] = size
@@ -86,4 +92,11 @@ def count_step(step: Callable[[], None]) -> StepCount:
         view_ops=tallies["view"],
         bytes_eager=tallies["bytes"],
         bytes_distinct=sum(storages.values()),
+        conv_flop_count=conv_flops(flops),
     )
+
+
+def conv_flops(counter) -> int:
+    """The convolution share of a FlopCounterMode's total (forward and backward)."""
+    by_op = counter.get_flop_counts().get("Global", {})
+    return int(sum(n for op, n in by_op.items() if "convolution" in str(op)))

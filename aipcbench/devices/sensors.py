@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aipcbench.probes.energy import select_meter
-from aipcbench.probes.nvml import open_device
+from aipcbench.devices.energy import select_meter
+from aipcbench.devices.nvml import open_device
 
 
 @dataclass(frozen=True)
 class Sensors:
     nvml: Any  # the pynvml module, or None
     nvml_handle: Any
-    meter: Any  # an energy meter (``probes.energy``), or None
+    meter: Any  # an energy meter (``devices.energy``), or None
     notes: tuple[str, ...]  # why better sensors were not used
 
 

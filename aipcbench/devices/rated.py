@@ -1,9 +1,9 @@
 """A device's rated power and peaks (catalog or formula), combined with what its probe measured.
 
 Rated figures come from the catalog (each with its source). Where the catalog has no row (most
-CPUs), the rated peak is computed from the measured clock (see ``probes.peak``) and the rated
+CPUs), the rated peak is computed from the measured clock (see ``devices.peak``) and the rated
 power is either the user's ``--cpu-watts``/``--gpu-watts`` or an explicit, labelled assumption.
-Torch-free: the measuring happens in a worker process (``probes``), this only combines.
+Torch-free: the measuring happens in a worker process (``probe.py``), this only combines.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aipcbench.catalog import Catalog, DeviceSpec
-from aipcbench.probes.peak import cpu_rated_peak
+from aipcbench.devices.peak import cpu_rated_peak
 from aipcbench.results.device_facts import DeviceFacts
 from aipcbench.results.record import QUANTIZED_DTYPES
 from aipcbench.results.typed import RecordTypeError, from_plain
