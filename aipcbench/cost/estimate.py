@@ -207,7 +207,7 @@ def estimate_step(demand: Demand, target: Target, constants: Constants) -> StepE
         terms["dispatch"] = constants.per_op_overhead_s.scaled(demand.kernel_ops)
         per_op = constants.per_op_overhead_s
         words["dispatch"] = (
-            f"{demand.kernel_ops:,} ops per step x {per_op.low * 1e6:g}-{per_op.high * 1e6:g} us"
+            f"{demand.kernel_ops:,} ops per step x {per_op.low * 1e6:.3g}-{per_op.high * 1e6:.3g} us"
         )
     if not terms:
         return None

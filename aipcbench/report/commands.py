@@ -130,10 +130,20 @@ def render(documents, comparisons, machine, out: Path, decision=None, catalog=No
     machines = advice.candidates if advice else (machine,)
     serving = serving_section(documents, catalog, machines, advice.serving if advice else ())
     context = build_context(documents, comparisons, machine, _now(), decision, tokens, fits, serving)
+    context["estimator_error"] = estimator_error(catalog)
     try:
         return write_report(context, out)
     except OSError as exc:
         raise StorageError(f"cannot write the report '{out}': {exc.strerror or exc}") from None
+
+
+def estimator_error(catalog: Catalog) -> str:
+    """The GPU estimator's measured error (leave-one-out on the published rows), shown beside
+    every estimated figure; empty when the catalog has no check rows."""
+    from aipcbench.cost.published import leave_one_out, summary
+
+    result = summary(leave_one_out(catalog))
+    return f"GPU estimates: {result.sentence()}; `aipcbench estimate --check --published`" if result else ""
 
 
 def report_path(out: Path | None, inputs: list[Path]) -> Path:

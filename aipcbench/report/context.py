@@ -256,6 +256,7 @@ def build_context(
             **({"crossing": cost_figures.crossing(decision)} if decision is not None else {}),
             **({"serving": serving["figure"]} if serving and serving.get("rows") else {}),
         },
+        "estimator_error": "",  # report.commands.estimator_error fills it where a catalog is at hand
         "serving": (serving or {}).get("rows", []),
         "serve_plan": (serving or {}).get("plan", []),
         "decision": decision_context(decision),
