@@ -257,26 +257,9 @@ def _add_tokens_estimate_fit(commands) -> None:
     _add_results_and_machine(tokens)
     tokens.add_argument("--format", choices=("table", "csv"), default="table")
 
-    estimate = commands.add_parser(
-        "estimate", help="run times on accelerators you do not have (roofline + dispatch floor, with ranges)"
-    )
-    estimate.add_argument(
-        "results", nargs="*", type=Path, help="results files or folders (default: results/)"
-    )
-    estimate.add_argument(
-        "--catalog", action="append", default=[], type=Path, metavar="FILE", help="catalog CSV adding rows"
-    )
-    estimate.add_argument("--target", help="comma-separated accelerator keys (default: every spec row)")
-    estimate.add_argument(
-        "--check", action="store_true", help="predict each measured cell from the other devices' results"
-    )
-    estimate.add_argument(
-        "--published",
-        action="store_true",
-        help="with --check: predict each published GPU measurement, leaving it out of the calibration",
-    )
-    estimate.add_argument("--format", choices=("table", "csv"), default="table")
-    _add_configuration(estimate)
+    from aipcbench.commands.estimate import add_estimate_parser
+
+    add_estimate_parser(commands, _whole)
 
     fit = commands.add_parser("fit", help="does a language model fit: memory per dtype and batch, per device")
     fit.add_argument("model", help="a model configuration from the catalog (e.g. llama3.1-8b)")
@@ -288,26 +271,6 @@ def _add_tokens_estimate_fit(commands) -> None:
     fit.add_argument(
         "--catalog", action="append", default=[], type=Path, metavar="FILE", help="catalog CSV adding rows"
     )
-
-
-def _add_configuration(estimate) -> None:
-    """``estimate --model``/``--network``: a configuration nobody ran, counted, not timed."""
-    group = estimate.add_argument_group("a configuration not run here (counted on the meta device)")
-    group.add_argument("--model", help="a catalog language model (aipcbench fit --list): its generation")
-    group.add_argument(
-        "--network", choices=("vgg16", "vgg16-bn"), help="torchvision's VGG16: a training step"
-    )
-    group.add_argument("--batch", type=_whole(1, 4096), default=1, help="sequences or images per step")
-    group.add_argument("--prompt-tokens", type=_whole(1, 1_000_000), default=64)
-    group.add_argument("--new-tokens", type=_whole(1, 100_000), default=64)
-    group.add_argument("--image-size", type=_whole(32, 1024), default=224, help="pixels per side")
-    group.add_argument("--dtype", help="fp32, bf16 or fp16 (default: bf16 for a model, fp32 for a network)")
-    group.add_argument(
-        "--timed",
-        choices=("decode", "generation", "train-step"),
-        help="what the figure covers: decode (new tokens after the first), generation, train-step",
-    )
-    group.add_argument("--no-optimizer-step", action="store_true", help="forward and backward only")
 
 
 def _add_report(commands) -> None:
