@@ -167,3 +167,21 @@ def test_a_malformed_published_row_is_refused_in_one_line(cli, tmp_path):
     )
     code, out, err = cli("estimate", "--check", "--published", "--catalog", str(path))
     assert code == 2 and "field 'use'" in err and err.count("\n") == 1
+
+
+def test_a_published_row_with_nothing_to_estimate_is_one_line(cli, tmp_path):
+    rows = tmp_path / "published.csv"
+    rows.write_text(
+        "# aipcbench-catalog published v1\n"
+        "id,workload,model,batch,dtype,engine,device,figure,figure_unit,timed,use,new_tokens\n"
+        "z,causal-lm,llama3.1-8b,1,bf16,e,H100-SXM,40,tokens/s,decode,check,64\n"
+    )
+    counts = tmp_path / "demand.csv"
+    counts.write_text(
+        "# aipcbench-catalog published_demand v1\n"
+        "id,flop_count,conv_flop_count,kernel_ops,eager_bytes\nz,0,0,0,0\n"
+    )
+    code, out, err = cli(
+        "estimate", "--check", "--published", "--catalog", str(rows), "--catalog", str(counts)
+    )
+    assert code == 2 and "published row z: nothing to estimate" in err and err.count("\n") == 1

@@ -84,7 +84,12 @@ def check_rows(catalog: Catalog) -> list[CheckRow]:
         if spec is None or demand is None:
             what = "a device_specs row" if spec is None else "a published_demand row"
             raise DataError(f"published row {row.id}: no {what} for {row.device if spec is None else row.id}")
-        found.append(CheckRow(row, Target.from_spec(spec), _demand(demand, row.dtype)))
+        checked = CheckRow(row, Target.from_spec(spec), _demand(demand, row.dtype))
+        if estimate_step(checked.demand, checked.target, _prior(catalog, checked)) is None:
+            raise DataError(
+                f"published row {row.id}: nothing to estimate (no counts, or no peak and bandwidth)"
+            )
+        found.append(checked)
     return found
 
 
