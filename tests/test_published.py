@@ -185,3 +185,25 @@ def test_a_published_row_with_nothing_to_estimate_is_one_line(cli, tmp_path):
         "estimate", "--check", "--published", "--catalog", str(rows), "--catalog", str(counts)
     )
     assert code == 2 and "published row z: nothing to estimate" in err and err.count("\n") == 1
+
+
+def test_a_model_shape_from_a_catalog_file_is_counted(cli, tmp_path):
+    shapes = tmp_path / "models.csv"
+    shapes.write_text(
+        "# aipcbench-catalog model_configs v1\n"
+        "key,name,parameters,layers,hidden,heads,kv_heads,head_dim,intermediate,vocab,max_context,architecture\n"
+        "tiny-llama,tiny,100000,2,64,4,2,16,128,256,512,llama\n"
+    )
+    code, out, err = cli(
+        "estimate",
+        "--model",
+        "tiny-llama",
+        "--new-tokens",
+        "4",
+        "--catalog",
+        str(shapes),
+        "--target",
+        "H100-SXM",
+    )
+    assert code == 0, err
+    assert "tiny-llama batch 1" in out and "H100-SXM" in out

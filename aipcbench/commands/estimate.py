@@ -56,7 +56,7 @@ def _configuration(args: argparse.Namespace, catalog, targets: tuple[str, ...]) 
     config.check()
     what = args.model or args.network
     print(f"counting one step of {what} on the meta device (no weights, no timing) ...", file=sys.stderr)
-    n = count_configuration(config)
+    n = count_configuration(config, catalog)
     demand = Demand(n.flop_count, n.kernel_ops, n.bytes_eager, config.dtype, n.conv_flop_count)
     if language:
         label = (

@@ -68,14 +68,15 @@ class Configuration:
             raise UserInputError("--image-size: 32 to 1024 pixels")
 
 
-def count_configuration(config: Configuration) -> StepCount:
-    """The demand of one step of ``config`` (see the module's docstring)."""
+def count_configuration(config: Configuration, catalog=None) -> StepCount:
+    """The demand of one step of ``config`` (see the module's docstring); model shapes from
+    ``catalog`` (the shipped one when None, so ``--catalog`` shapes count too)."""
     config.check()
     if config.network:
         return _count_training(config)
     from aipcbench.catalog import load_catalog
 
-    shapes = {m.key: m for m in load_catalog().model_configs}
+    shapes = {m.key: m for m in (catalog or load_catalog()).model_configs}
     if config.model not in shapes:
         raise UserInputError(f"--model: '{config.model}' is not a catalog model ({', '.join(shapes)})")
     shape = shapes[config.model]
