@@ -3,10 +3,11 @@ exact configuration it measured, and that configuration's counted demand.
 
 ``published.csv`` holds the figures (each with its source, date and the differences from what
 aipcbench runs); ``use`` says what a row may do: ``check`` rows calibrate the estimator and are
-predicted leaving each out (``aipcbench estimate --check --published``); ``context`` rows are
+predicted leaving each out (``aipcbench estimate --check --published``): eager rows the step
+estimator, serving-engine rows (vLLM) the serving estimator; ``context`` rows are
 kept for the record with the reason they cannot be modelled (a different framework, data
 loading as the bottleneck, kernels aipcbench does not run). ``published_demand.csv`` holds what
-each check row's step asks of a device, counted on the meta device (``run.demand``) with the
+each eager check row's step asks of a device, counted on the meta device (``run.demand``) with the
 torch and transformers versions named, so pricing and the check stay torch-free.
 """
 
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 
 PUBLISHED_USES = ("check", "context")
 PUBLISHED_TIMED = ("decode", "generation", "train-step")
+# engines that run a decode step as one captured graph: the serving estimator's fixed cost per
+# step models them (``cost.published_serving``), not eager PyTorch's cost per kernel op
+SERVING_ENGINES = ("vllm",)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class PublishedRow:
             raise ValueError(f"field 'timed': one of {', '.join(PUBLISHED_TIMED)}")
         if self.figure <= 0 or self.batch < 1:
             raise ValueError("fields 'figure' and 'batch' must be positive")
+
+    @property
+    def served(self) -> bool:
+        """A serving engine's figure: checked by the serving estimator, not counted per op."""
+        return self.engine in SERVING_ENGINES
 
     @property
     def items_per_step(self) -> float:

@@ -6,10 +6,12 @@ best evidence wins and is labelled:
 1. ``measured``: a results file has the cell on a device of that accelerator model (brought back
    from a rented instance, shipped in results/reference/, or the user's own): the median of
    those runs, their spread as the range;
-2. ``calibrated-estimate``: the roofline-and-dispatch estimate (``cost.estimate``) from the
+2. ``published``: a published measurement of nearly the same configuration on that GPU
+   (``cost.published_rung`` says what "nearly" is), corrected by the estimator for what differs;
+3. ``calibrated-estimate``: the roofline-and-dispatch estimate (``cost.estimate``) from the
    cell's counted FLOPs, bytes and ops, scaled by what measurements on devices of the target's
    class showed (measured / estimated, median);
-3. ``estimate``: the same without a measurement of that class to calibrate it.
+4. ``estimate``: the same without a measurement of that class to calibrate it.
 
 Every estimate has a low / central / high time per run and names its bound. Only a cell with
 nothing counted (results from aipcbench < 0.3 without FLOPs) is ``not-estimated``.
@@ -33,6 +35,7 @@ from aipcbench.cost.estimate import (
     estimate_step,
 )
 from aipcbench.cost.published import published_constants
+from aipcbench.cost.published_rung import published_seconds_per_run
 from aipcbench.results.device_facts import DeviceFacts
 from aipcbench.results.record import CellRecord, device_kind
 from aipcbench.results.store import ResultsDocument
@@ -43,7 +46,7 @@ CellKey = tuple[str, str, str, int]  # workload, size, dtype, world size (0: one
 @dataclass(frozen=True)
 class Evidence:
     seconds_per_run: float | None
-    method: str  # measured | calibrated-estimate | estimate | not-estimated
+    method: str  # measured | published | calibrated-estimate | estimate | not-estimated
     basis: str
     seconds_low: float | None = None
     seconds_high: float | None = None
@@ -170,7 +173,8 @@ def evidence_for(
     catalog: Catalog,
     seen: list[Observation],
 ) -> Evidence:
-    """Measured on ``accelerator`` if any results say so, else estimated from ``source``'s counts."""
+    """Measured on ``accelerator`` if any results say so, else published for nearly the same
+    configuration, else estimated from ``source``'s counts."""
     same_hardware = same_cell.get(accelerator)
     if same_hardware:
         times = [m.seconds for m in same_hardware]
@@ -182,6 +186,11 @@ def evidence_for(
             min(times),
             max(times),
         )
+    steps = source.steps_per_run
+    found = published_seconds_per_run(source.record, steps, accelerator, catalog) if steps else None
+    if found is not None and not source.record.world_size:
+        low, central, high, basis = found
+        return Evidence(central, "published", basis, low, high)
     spec = catalog.spec(accelerator)
     if spec is None:
         return Evidence(None, "not-estimated", "no spec row for this accelerator in the catalog")

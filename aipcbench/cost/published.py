@@ -26,7 +26,6 @@ from aipcbench.cost.estimate import (
     Constants,
     Demand,
     Span,
-    StepEstimate,
     Target,
     compute_parts,
     constants_for,
@@ -52,15 +51,12 @@ class CheckRow:
 
 @dataclass(frozen=True)
 class Prediction:
-    row: PublishedRow
-    estimate: StepEstimate
-    calibrated_on: tuple[str, ...]  # row ids the constants came from
+    """A published row predicted by an estimator calibrated without it."""
 
-    @property
-    def figure(self) -> Span:
-        """The predicted figure (tokens/s or images/s): low / central / high."""
-        items, seconds = self.row.items_per_step, self.estimate.seconds
-        return Span(items / seconds.high, items / seconds.central, items / seconds.low)
+    row: PublishedRow
+    figure: Span  # tokens/s or images/s: low / central / high
+    bound: str
+    calibrated_on: tuple[str, ...]  # row ids the constants came from
 
     @property
     def error(self) -> float:
@@ -77,7 +73,7 @@ def check_rows(catalog: Catalog) -> list[CheckRow]:
     counted = {d.id: d for d in catalog.published_demand}
     found = []
     for row in catalog.published:
-        if row.use != "check":
+        if row.use != "check" or row.served:  # serving rows: cost.published_serving
             continue
         spec = catalog.spec(row.device)
         demand = counted.get(row.id)
@@ -128,7 +124,8 @@ def _on_tf32(row: CheckRow) -> bool:
     return tf32 > plain
 
 
-def _span(prior: Span, values: list[float], cap: float | None) -> Span:
+def joined_span(prior: Span, values: list[float], cap: float | None) -> Span:
+    """The median of what the rows implied; the prior's range widened to take every value in."""
     low, high = min(prior.low, *values), max(prior.high, *values)
     return Span(low, statistics.median(values), min(high, cap) if cap else high)
 
@@ -175,7 +172,7 @@ def _fit(key, prior: Constants, rows: list[CheckRow], bounds: dict[str, str]) ->
         pool = pools[bound]
         old = getattr(prior, quantity) or prior.compute_efficiency
         if pool:
-            spans[quantity] = _span(
+            spans[quantity] = joined_span(
                 old, [_implied(r, bound) for r in pool], None if bound == "dispatch" else 1.0
             )
             used.append(f"{quantity} from published {', '.join(r.row.id for r in pool)}")
@@ -185,11 +182,14 @@ def _fit(key, prior: Constants, rows: list[CheckRow], bounds: dict[str, str]) ->
 
 
 def predict(row: CheckRow, constants: Constants, calibrated_on: tuple[str, ...]) -> Prediction:
-    return Prediction(row.row, estimate_step(row.demand, row.target, constants), calibrated_on)
+    estimate = estimate_step(row.demand, row.target, constants)
+    items, seconds = row.row.items_per_step, estimate.seconds
+    figure = Span(items / seconds.high, items / seconds.central, items / seconds.low)
+    return Prediction(row.row, figure, estimate.bound, calibrated_on)
 
 
 def leave_one_out(catalog: Catalog) -> list[Prediction]:
-    """Each check row predicted from constants calibrated on all the others."""
+    """Each eager check row predicted from constants calibrated on all the others."""
     rows = check_rows(catalog)
     predictions = []
     for held in rows:

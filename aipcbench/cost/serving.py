@@ -20,12 +20,12 @@ from aipcbench.catalog.rows import ModelConfig
 from aipcbench.cost.estimate import Span
 from aipcbench.cost.formulas import hardware_usd_per_hour
 from aipcbench.cost.machine import MachineProfile
+from aipcbench.cost.published_serving import serving_constants
 from aipcbench.cost.serving_estimate import (
     BITS_PER_WEIGHT,
     Device,
     ServedModel,
     ServingEstimate,
-    constants,
     estimate_serving,
 )
 from aipcbench.cost.tokens import api_usd_per_mtok, comparable
@@ -80,7 +80,7 @@ def capacity_estimate(
 ) -> tuple[Capacity | None, ServingEstimate | None]:
     spec = catalog.spec(accelerator)
     device = Device.from_spec(spec, model.quantization) if spec else None
-    found = constants(catalog, device.device_class, model.quantization) if device else None
+    found = serving_constants(catalog, device.device_class, model.quantization) if device else None
     if device is None or found is None:
         return None, None
     estimate = estimate_serving(model, device, found, ttft_s, tpot_s)

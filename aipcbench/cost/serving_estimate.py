@@ -14,7 +14,8 @@ B is capped by the memory left for the KV cache after the weights and the runtim
 (16-bit cache, context = prompt + output per sequence), and chosen as the highest-throughput
 B (1, 2, 4, ... or the cap) whose TTFT and TPOT keep the latency target. Constants per device
 class: memory and compute efficiency and the engine's fixed cost per step, each low / central /
-high with its source (``catalog/data/estimator.csv``). Pure; pinned to hand calculations in
+high with its source: the priors of ``catalog/data/estimator.csv``, calibrated on published
+measurements where they cover the class (``cost.published_serving``). Pure; pinned to hand calculations in
 tests/test_serving_cost.py.
 """
 
@@ -160,6 +161,13 @@ def at_batch(
     return batch * o / (o * step + batch * prefill), prefill + step, step + batch * prefill / o
 
 
+def step_bound(model: ServedModel, device: Device, c: Constants, batch: int) -> str:
+    """What bounds a decode step at ``batch`` with the central constants: memory or compute."""
+    memory = model.step_bytes(batch) / (device.bandwidth_bytes_per_s * c.memory_efficiency.central)
+    compute = model.step_flops(batch) / (device.peak_flop_per_s * c.compute_efficiency.central)
+    return "memory" if memory >= compute else "compute"
+
+
 def max_batch(model: ServedModel, device: Device) -> int:
     """Sequences the memory holds beside the weights (0 if the weights do not fit)."""
     if device.memory_bytes is None:
@@ -197,9 +205,7 @@ def estimate_serving(
     if batch == cap and limited == "throughput peak":
         limited = "memory capacity"
     values = {end: at_batch(model, device, c, batch, end) for end in ENDS}
-    mem_term = model.step_bytes(batch) / (device.bandwidth_bytes_per_s * c.memory_efficiency.central)
-    comp_term = model.step_flops(batch) / (device.peak_flop_per_s * c.compute_efficiency.central)
-    bound = "memory" if mem_term >= comp_term else "compute"
+    bound = step_bound(model, device, c, batch)
     gib = model.weight_bytes / GIB
     basis = (
         f"batched decode at {batch} sequences ({limited}; memory holds {cap}): {bound}-bound steps, "

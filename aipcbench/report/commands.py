@@ -140,9 +140,10 @@ def render(documents, comparisons, machine, out: Path, decision=None, catalog=No
 def estimator_error(catalog: Catalog) -> str:
     """The GPU estimator's measured error (leave-one-out on the published rows), shown beside
     every estimated figure; empty when the catalog has no check rows."""
-    from aipcbench.cost.published import leave_one_out, summary
+    from aipcbench.cost.published import summary
+    from aipcbench.cost.published_serving import check_published
 
-    result = summary(leave_one_out(catalog))
+    result = summary(check_published(catalog))
     return f"GPU estimates: {result.sentence()}; `aipcbench estimate --check --published`" if result else ""
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from aipcbench.catalog import Catalog
 from aipcbench.catalog.published_rows import PublishedRow
 from aipcbench.cost.estimate import Demand, Target, estimate_step
-from aipcbench.cost.published import leave_one_out, published_constants, summary
+from aipcbench.cost.published import published_constants, summary
+from aipcbench.cost.published_serving import check_published
 from aipcbench.errors import UserInputError
 from aipcbench.report.formatters import as_csv, percent, safe_text, text_table
 
@@ -25,7 +26,7 @@ def _figure_span(central: float, low: float, high: float) -> str:
 
 def published_check(catalog: Catalog, output_format: str) -> int:
     """Each check row predicted leaving itself out; the median |error| and the share in range."""
-    predictions = leave_one_out(catalog)
+    predictions = check_published(catalog)
     rows = [
         {
             "id": p.row.id,
@@ -38,7 +39,7 @@ def published_check(catalog: Catalog, output_format: str) -> int:
             "estimated_high": p.figure.high,
             "error": p.error,
             "in_range": p.inside,
-            "bound": p.estimate.bound,
+            "bound": p.bound,
             "source": p.row.source,
         }
         for p in predictions
@@ -76,7 +77,8 @@ def describe(row: PublishedRow) -> str:
     """A published row's configuration in a few words."""
     if row.workload == "causal-lm":
         lengths = f"{row.prompt_tokens:g}+{row.new_tokens:g} tok"
-        return f"{row.model} b{row.batch:g} {lengths} {row.dtype} ({row.timed})"
+        engine = f", {row.engine}" if row.served else ""
+        return f"{row.model} b{row.batch:g} {lengths} {row.dtype} ({row.timed}{engine})"
     step = "train" if row.optimizer_step != "no" else "fwd+bwd"
     return f"{row.model} {step} b{row.batch:g} {row.image_size or 224:g}px {row.dtype}"
 

@@ -186,7 +186,7 @@ def published_demand_table(rows) -> str:
         "id,flop_count,conv_flop_count,kernel_ops,eager_bytes,counted_with",
     ]
     for row in rows:
-        if row.use != "check":
+        if row.use != "check" or row.served:  # a serving engine is not counted per op
             continue
         n = count_configuration(configuration_of(row))
         lines.append(f"{row.id},{n.flop_count},{n.conv_flop_count},{n.kernel_ops},{n.bytes_eager},{versions}")
