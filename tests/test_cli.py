@@ -83,6 +83,27 @@ def test_unknown_country_and_bad_catalog(cli, tmp_path):
     assert list(tmp_path.glob("run-*.json")) == []
 
 
+def test_a_run_ends_with_the_answer_before_the_report(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    fast = (
+        "--devices",
+        "cpu",
+        "--workloads",
+        "mlp:tiny",
+        "--warmup",
+        "0",
+        "--min-steps",
+        "2",
+        "--min-time",
+        "0",
+    )
+    code, out, err = cli("run", *fast, "--max-time", "0.5", "--results-dir", str(tmp_path / "r"))
+    assert code == 0, err
+    *_, answer, report = out.strip().splitlines()
+    assert answer.startswith(("answer: Buy ", "answer: Rent ")) and "/month" in answer
+    assert report.startswith("report: reports/report-")
+
+
 def test_the_report_goes_where_the_user_says_and_the_last_line_says_where(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fast = ("--devices", "cpu", "--workloads", "null", "--warmup", "0", "--min-steps", "2", "--min-time", "0")

@@ -53,21 +53,23 @@ def test_cloud_cost_on_demand_spot_and_multi_gpu():
 
 def test_break_even_runs_per_month_and_payback():
     be = cost.break_even(
-        3000, 0, 3, electricity_per_run_usd=0.05, cloud_per_run_usd=0.55, seconds_per_run=600
+        3000, 0, 3, electricity_per_run_usd=0.05, cloud_per_run_usd=0.55, seconds_per_run=600, hours_per_day=8
     )
     assert be.runs_per_month == pytest.approx((3000 / 36) / 0.50)  # 166.67 runs a month
-    assert be.capacity_runs_per_month == pytest.approx(24 * 3600 * 365 / 12 / 600)  # 4380
+    # capacity at the profile's 8 hours of use a day (the hours the hardware is spread over): 1,460
+    assert be.capacity_runs_per_month == pytest.approx(8 * 3600 * 365 / 12 / 600)
     assert cost.payback_months(3000, 200, 0.05, 0.55) == 30.0
 
 
 def test_cloud_always_cheaper_is_said_plainly():
     be = cost.break_even(
-        3000, 0, 3, electricity_per_run_usd=0.05, cloud_per_run_usd=0.04, seconds_per_run=600
+        3000, 0, 3, electricity_per_run_usd=0.05, cloud_per_run_usd=0.04, seconds_per_run=600, hours_per_day=8
     )
     assert be.runs_per_month is None and "owning never pays off" in be.reason
     assert cost.payback_months(3000, 100, 0.05, 0.04) is None
-    slow = cost.break_even(3000, 0, 3, 0.05, 0.55, seconds_per_run=36_000)  # 10 h per run
-    assert slow.runs_per_month is None and "more than the machine can do" in slow.reason
+    slow = cost.break_even(3000, 0, 3, 0.05, 0.55, seconds_per_run=7_200, hours_per_day=8)  # 2 h a run
+    # 166.67 runs needed; 8 h a day x 30.42 days / 2 h = 121.7 runs possible (at 24 h: 365, enough)
+    assert slow.runs_per_month is None and "more than the machine can do (122) at 8 h/day" in slow.reason
 
 
 def test_cumulative_costs_cross_at_payback():

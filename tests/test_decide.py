@@ -112,6 +112,52 @@ def test_plan_files_are_checked_with_file_item_and_key(tmp_path):
         assert needle in str(info.value) and str(plan) in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "item, cell",
+    [
+        ('workload = "cnn-mnist:train"', ("cnn-mnist", "train", "fp32")),
+        ('workload = "cnn-mnist"', ("cnn-mnist", "train", "fp32")),  # the only size measured
+        ('workload = "cnn-mnist"\nsize = "train"', ("cnn-mnist", "train", "fp32")),
+        ('workload = "gpt2-generate:batched"', ("gpt2-generate", "batched", "fp32")),
+    ],
+)
+def test_a_plan_item_names_its_cell_as_the_command_line_does(tmp_path, item, cell):
+    from aipcbench.cost.plan import read_plan
+
+    measured = {
+        ("cnn-mnist", "train", "fp32"): None,
+        ("gpt2-generate", "batched", "fp32"): 128_000,
+        ("gpt2-generate", "batch1", "fp32"): 64_000,
+    }
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f"[[work]]\n{item}\nruns_per_month = 4\n")
+    (read,) = read_plan(plan, measured).items
+    assert (read.workload, read.size, read.dtype, read.runs_per_month) == (*cell, 4)
+
+
+@pytest.mark.parametrize(
+    "item, needle",
+    [
+        ('workload = "gpt2-generate"', "measured at sizes batch1, batched: name one"),
+        ('workload = "cnn-mnist:train"\nsize = "eval"', "key 'size' must be text and agree"),
+        ("workload = 3", "key 'workload' must be text"),
+        ('workload = "cnn-mnist"\ndtype = "bf16"', "no measured cell cnn-mnist bf16"),
+    ],
+)
+def test_a_plan_item_without_a_clear_cell_names_the_real_problem(tmp_path, item, needle):
+    from aipcbench.cost.plan import read_plan
+
+    measured = {
+        ("cnn-mnist", "train", "fp32"): None,
+        ("gpt2-generate", "batched", "fp32"): 128_000,
+        ("gpt2-generate", "batch1", "fp32"): 64_000,
+    }
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f"[[work]]\n{item}\nruns_per_month = 4\n")
+    with pytest.raises(DataError, match=needle):
+        read_plan(plan, measured)
+
+
 def test_a_candidate_on_another_accelerator_is_priced_from_the_ladder_not_the_host(cli):
     from tests.conftest import DATA
 
@@ -148,3 +194,36 @@ def test_a_candidate_without_a_price_is_refused(cli, tmp_path):
     profile.write_text('name = "Mac Studio"\nprice_usd = 3999\naccelerator = "NOPE"\n')
     code, _, err = cli("cost", str(DATA / "results-v3.json"), "--machine", str(profile))
     assert code == 2 and "no spec row for 'NOPE'" in err
+
+
+def test_unknown_local_energy_is_estimated_from_a_power_or_named_never_a_silent_zero():
+    from dataclasses import replace
+
+    from aipcbench.cost.compare import local_energy
+    from aipcbench.cost.evidence import measured_cells
+    from tests.records import document, ok_record
+
+    catalog = load_catalog()
+    (cell,) = measured_cells([document([ok_record(seconds_per_run=3600)])], catalog)
+    assert cell.record.energy_per_run_j is None
+    joules, method, note = local_energy(cell, _machine(power_w=250))
+    assert (joules, method) == (250 * 3600, "estimate-power-x-time") and "250 W" in note
+    rtx = replace(cell, spec=catalog.spec("RTX4090"))  # no profile power: the device's rated power
+    joules, method, note = local_energy(rtx, _machine(power_w=None, idle_power_w=None))
+    assert (joules, method) == (450 * 3600, "estimate-rated-power") and "rated 450 W" in note
+    joules, method, note = local_energy(cell, _machine(power_w=None, idle_power_w=None))
+    assert joules is None and "electricity not counted" in note
+    # ... and the answer names it
+    line = Line(
+        100,
+        {"low": 3600, "central": 3600, "high": 3600},
+        dict.fromkeys(("low", "central", "high"), 0.0),
+        "measured",
+        False,
+    )
+    own = Option("this machine", "own", "this machine", (line,), _machine(power_w=None, idle_power_w=None))
+    decision = decide(PLAN, [own], [_rent()])
+    assert (
+        "its electricity not counted: no energy measured and no power known for this machine"
+        in decision.sentence
+    )

@@ -139,15 +139,35 @@ def _offer_cost(offer: CloudOffer, evidence: Evidence, startup_s: float) -> Offe
 
 
 def _local_notes(local: MeasuredCell) -> tuple[str, ...]:
-    record = local.record
-    notes = []
-    if record.energy_per_run_j is None:
-        notes.append("local energy not measured: electricity counted as $0")
-    elif record.energy_method == "estimate-tdp":
-        notes.append("local energy is an estimate (rated power x utilisation)")
-    if not record.valid_run:
-        notes.append("training loss did not fall: not a valid run")
-    return tuple(notes)
+    return () if local.record.valid_run else ("training loss did not fall: not a valid run",)
+
+
+def local_energy(local: MeasuredCell, machine: MachineProfile) -> tuple[float | None, str | None, str]:
+    """Energy per run on this machine, its method and a note: measured, else the profile's power x
+    run time, else the device's rated power x run time (labelled), else unknown and said so,
+    never a silent $0."""
+    record, seconds = local.record, local.seconds
+    if record.energy_per_run_j is not None:
+        note = (
+            "local energy is an estimate (rated power x utilisation)"
+            if record.energy_method == "estimate-tdp"
+            else ""
+        )
+        return record.energy_per_run_j, record.energy_method, note
+    if machine.power_w:
+        note = f"local energy not measured: the profile's {machine.power_w:g} W x run time (estimated)"
+        return machine.power_w * seconds, "estimate-power-x-time", note
+    if local.spec is not None and local.spec.tdp_w:
+        note = (
+            f"local energy not measured: the {local.spec.name}'s rated {local.spec.tdp_w:g} W x run time "
+            "(estimated; the rest of the machine not counted)"
+        )
+        return local.spec.tdp_w * seconds, "estimate-rated-power", note
+    return (
+        None,
+        None,
+        "local energy not measured and no power known: electricity not counted (power_w in --machine)",
+    )
 
 
 def _compare_cell(
@@ -178,14 +198,10 @@ def _compare_cell(
         accelerator: evidence_for(accelerator, same_cell, source, catalog, seen)
         for accelerator in accelerators
     }
-    seconds, energy_j, notes = local.seconds, record.energy_per_run_j, _local_notes(local)
+    energy_j, energy_method, energy_note = local_energy(local, machine)
+    seconds, notes = local.seconds, _local_notes(local) + ((energy_note,) if energy_note else ())
     local_method = "measured"
-    device, device_name, host, energy_method = (
-        record.device,
-        local.device_name,
-        local.host,
-        record.energy_method,
-    )
+    device, device_name, host = record.device, local.device_name, local.host
     if machine.accelerator and machine.accelerator != (local.spec.key if local.spec else None):
         # a machine the user is considering, with another accelerator: its time from the ladder
         chosen = evidence[machine.accelerator]
@@ -234,6 +250,7 @@ def _compare_cell(
             local_cost.electricity_usd,
             cheapest_cloud.on_demand_usd,
             seconds,
+            machine.hours_per_day,
         )
         payback = formulas.payback_months(
             machine.price_usd, usage_runs, local_cost.electricity_usd, cheapest_cloud.on_demand_usd

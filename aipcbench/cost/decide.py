@@ -40,6 +40,7 @@ class Line:
     seconds: dict[str, float]  # low | central | high
     usd_per_run: dict[str, float]  # rent: billed cost; own: electricity at load
     method: str
+    energy_known: bool = True  # own: False when neither measured nor estimable (counted as $0)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ class Option:
     def estimated(self) -> bool:
         return any(line.method != "measured" for line in self.lines)
 
+    @property
+    def electricity_unknown(self) -> bool:
+        return any(not line.energy_known for line in self.lines)
+
 
 def _key(c: CellComparison) -> tuple[str, str, str]:
     return (c.workload, c.size, c.dtype)
@@ -110,7 +115,7 @@ def own_option(plan: Plan, machine: MachineProfile, comparisons: list[CellCompar
         seconds = {"low": low, "central": c.seconds_per_run, "high": high}
         watts = (c.energy_j_per_run or 0.0) / c.seconds_per_run  # energy scales with time
         usd = {end: watts * seconds[end] / J_PER_KWH * machine.electricity_usd_per_kwh for end in ENDS}
-        lines.append(Line(item.runs_per_month, seconds, usd, c.local_method))
+        lines.append(Line(item.runs_per_month, seconds, usd, c.local_method, c.energy_j_per_run is not None))
     return Option(machine.name, "own", machine.accelerator or "this machine", tuple(lines), machine)
 
 
@@ -238,13 +243,19 @@ MEASURING_HOURS = 1 / 6  # a quick suite on a rented GPU, set-up included: about
 
 
 def _sentence(winner, best_own, cheapest, payback, scale_even, flips, rentals) -> str:
+    """Longer than 60 lines: the answer in one sentence, each clause in the order a reader needs it."""
+    unknown = ""
+    if best_own is not None and best_own.electricity_unknown:
+        unknown = (
+            f" (its electricity not counted: no energy measured and no power known for {the(best_own.name)})"
+        )
     if winner.kind == "own":
         other = (
             f"{usd(cheapest.monthly_usd())}/month renting the cheapest ({cheapest.name})"
             if cheapest
             else "no priced rental"
         )
-        text = f"Buy {the(winner.name)}: {usd(winner.monthly_usd())}/month vs {other}"
+        text = f"Buy {the(winner.name)}: {usd(winner.monthly_usd())}/month{unknown} vs {other}"
         if winner.machines() > 1:
             text += f" ({winner.machines()} machines: one cannot do the plan in its hours of use)"
         if payback is not None:
@@ -252,7 +263,7 @@ def _sentence(winner, best_own, cheapest, payback, scale_even, flips, rentals) -
     else:
         text = f"Rent {winner.name}: {usd(winner.monthly_usd())}/month"
         if best_own is not None:
-            text += f" vs {usd(best_own.monthly_usd())}/month owning {the(best_own.name)}"
+            text += f" vs {usd(best_own.monthly_usd())}/month owning {the(best_own.name)}{unknown}"
             if best_own.machines() > 1:
                 text += f" ({best_own.machines()} of them to fit the plan)"
     if not flips:

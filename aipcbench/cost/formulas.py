@@ -100,7 +100,7 @@ def break_even(
     electricity_per_run_usd: float,
     cloud_per_run_usd: float,
     seconds_per_run: float,
-    hours_per_day: float = 24.0,
+    hours_per_day: float,
 ) -> BreakEven:
     """Runs per month above which owning is cheaper than renting.
 
@@ -108,7 +108,8 @@ def break_even(
     (electricity) per run; renting costs c per run. Owning wins when F + e n < c n, so
         n* = F / (c - e)
     There is none when c <= e (renting is cheaper per run than the electricity alone), or
-    when n* exceeds what the machine can run in a month at ``hours_per_day`` (capacity).
+    when n* exceeds what the machine can run in a month at ``hours_per_day`` (capacity: the
+    machine profile's hours of use, the same hours its hardware cost is spread over).
     """
     fixed = hardware_usd_per_month(price_usd, residual_usd, lifetime_years)
     seconds_a_month = hours_per_day * SECONDS_PER_HOUR * DAYS_PER_MONTH

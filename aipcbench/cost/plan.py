@@ -2,8 +2,7 @@
 
     # plan.toml
     [[work]]
-    workload = "vgg16-cifar10"
-    size = "train"
+    workload = "vgg16-cifar10:train"   # or workload and size apart; no size: the only one measured
     dtype = "fp32"          # default fp32
     runs_per_month = 20
 
@@ -91,19 +90,41 @@ def read_plan(
     return Plan(tuple(items), str(path), serve)
 
 
+def _workload_and_size(
+    where: str, item: dict[str, Any], dtype: str, tokens_per_run: dict[tuple[str, str, str], float | None]
+) -> tuple[str, str]:
+    """``workload = "cnn-mnist:train"`` as on the command line, or ``workload`` and ``size`` apart;
+    without a size, the only size measured for that workload and dtype (as ``--workloads cnn-mnist``
+    runs every size, a plan item names one when there are several)."""
+    if not isinstance(item.get("workload"), str) or not item["workload"]:
+        raise DataError(f"{where}: key 'workload' must be text, e.g. \"cnn-mnist:train\"")
+    workload, _, size = item["workload"].partition(":")
+    given = item.get("size")
+    if given is not None and (not isinstance(given, str) or not given or (size and given != size)):
+        raise DataError(f"{where}: key 'size' must be text and agree with 'workload = \"{workload}:{size}\"'")
+    size = size or given or ""
+    if size:
+        return workload, size
+    sizes = sorted({s for w, s, d in tokens_per_run if w == workload and d == dtype})
+    if len(sizes) == 1:
+        return workload, sizes[0]
+    if not sizes:
+        return workload, ""  # reported as an unmeasured cell, with what was measured
+    raise DataError(
+        f"{where}: {workload} {dtype} was measured at sizes {', '.join(sizes)}: name one "
+        f"(workload = \"{workload}:{sizes[0]}\")"
+    )
+
+
 def _item(
     where: str, item: dict[str, Any], tokens_per_run: dict[tuple[str, str, str], float | None]
 ) -> PlanItem:
-    for key in ("workload", "size"):
-        if not isinstance(item.get(key), str) or not item[key]:
-            raise DataError(f"{where}: key '{key}' must be text")
     dtype = item.get("dtype", "fp32")
-    cell = (item["workload"], item["size"], dtype)
+    cell = (*_workload_and_size(where, item, dtype, tokens_per_run), dtype)
     if cell not in tokens_per_run:
         known = ", ".join(sorted(f"{w}:{s} {d}" for w, s, d in tokens_per_run)) or "none"
-        raise DataError(
-            f"{where}: no measured cell {item['workload']}:{item['size']} {dtype} (measured: {known})"
-        )
+        name = f"{cell[0]}:{cell[1]}" if cell[1] else cell[0]
+        raise DataError(f"{where}: no measured cell {name} {dtype} (measured: {known})")
     if ("runs_per_month" in item) == ("tokens_per_month" in item):
         raise DataError(f"{where}: give exactly one of 'runs_per_month' and 'tokens_per_month'")
     key = "runs_per_month" if "runs_per_month" in item else "tokens_per_month"

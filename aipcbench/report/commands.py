@@ -179,9 +179,10 @@ def report_for_run(
     config: RunConfig,
     catalog: Catalog,
     say: Callable[[str], None],
-) -> Path:
-    """The report of a finished run, priced with the reference and cloud results beside it and
-    decided like ``report`` (the run's --machine, the default plan), in the run's report folder."""
+) -> tuple[Path, str]:
+    """The report of a finished run and its one-sentence answer, priced with the reference and
+    cloud results beside it and decided like ``report`` (the run's --machine, the default plan),
+    in the run's report folder."""
     shipped = [
         *(config.results_dir / "reference").glob("*.json"),
         *(config.results_dir / "cloud").glob("*.json"),
@@ -198,4 +199,5 @@ def report_for_run(
     advice = advise(documents, catalog, pricing)
     name = results_path.name.replace("run-", "report-").replace(".json", ".html")
     out = check_output_path(config.report_dir / name, "--report-dir")
-    return render(documents, advice.comparisons, advice.machine, out, advice.decision, catalog, advice)
+    path = render(documents, advice.comparisons, advice.machine, out, advice.decision, catalog, advice)
+    return path, advice.decision.sentence if advice.decision else ""

@@ -149,7 +149,10 @@ def run_command(config: RunConfig, argv: list[str]) -> int:
     if config.report_dir is not None:
         from aipcbench.report.commands import report_for_run
 
-        print(f"report: {report_for_run(writer.path, config, catalog, say)}")
+        report, answer = report_for_run(writer.path, config, catalog, say)
+        if answer:
+            print(f"answer: {answer}")
+        print(f"report: {report}")
     return exit_code_for(records)
 
 
