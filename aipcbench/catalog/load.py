@@ -22,6 +22,7 @@ from aipcbench.catalog.rows import (
     HardwarePreset,
     ModelConfig,
 )
+from aipcbench.catalog.storage_rows import StoragePrice
 from aipcbench.errors import DataError
 from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
 
@@ -41,6 +42,7 @@ class Catalog:
     files: tuple[str, ...]
     published: tuple[PublishedRow, ...] = ()
     published_demand: tuple[PublishedDemand, ...] = ()
+    storage_prices: tuple[StoragePrice, ...] = ()
 
     def spec(self, key: str) -> DeviceSpec | None:
         return next((s for s in self.device_specs if s.key == key), None)
@@ -111,4 +113,5 @@ def load_catalog(overrides: list[Path] | tuple[Path, ...] = ()) -> Catalog:
         files=tuple(files),
         published=tuple(tables["published"].values()),
         published_demand=tuple(tables["published_demand"].values()),
+        storage_prices=tuple(tables["storage_prices"].values()),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aipcbench.catalog.published_rows import PUBLISHED_SCHEMAS
+from aipcbench.catalog.storage_rows import STORAGE_SCHEMAS
 from aipcbench.errors import DataError
 
 
@@ -238,6 +239,7 @@ SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
         {"low": True, "central": True, "high": True},
     ),
     **PUBLISHED_SCHEMAS,
+    **STORAGE_SCHEMAS,
 }
 ALLOWED = {
     "currency": {"USD"},

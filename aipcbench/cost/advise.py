@@ -17,6 +17,7 @@ from aipcbench.cost.decide import Decision, decide, own_option, rent_options
 from aipcbench.cost.machine import MachineProfile, build_profile, load_profile
 from aipcbench.cost.plan import default_plan, read_plan
 from aipcbench.cost.serve_decide import ServeDecision, decide_serving
+from aipcbench.cost.sessions import rent_terms
 from aipcbench.results.store import ResultsDocument
 from aipcbench.units import SECONDS_PER_DAY
 
@@ -94,7 +95,11 @@ def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingC
             )
         else:
             owns.append(option)
-    rents, unpriced = rent_options(plan, per_machine[0]) if per_machine else ([], 0)
+    planned = {(i.workload, i.size, i.dtype) for i in plan.items}
+    cells = [c for c in per_machine[0] if (c.workload, c.size, c.dtype) in planned and not c.world_size]
+    known = startup_s if (startup_note or pricing.startup_s is not None) else None
+    terms = rent_terms(plan.rent, cells, known, startup_note or "--startup-s")
+    rents, unpriced = rent_options(plan, per_machine[0], terms, catalog) if per_machine else ([], 0)
     decision = decide(plan, owns, rents, unpriced) if plan.items else None
     records = [record for document in documents for record in document.serving]
     serving = [decide_serving(item, catalog, records, machines) for item in plan.serve]

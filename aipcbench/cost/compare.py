@@ -42,6 +42,8 @@ class OfferCost:
     as_of: str
     on_demand_usd_low: float | None = None  # at the evidence's low and high times per run
     on_demand_usd_high: float | None = None
+    billing_increment_s: float = 1.0
+    billing_minimum_s: float = 0.0
 
     @property
     def label(self) -> str:
@@ -135,6 +137,8 @@ def _offer_cost(offer: CloudOffer, evidence: Evidence, startup_s: float) -> Offe
         offer.as_of,
         billed(evidence.seconds_low) if seconds is not None else None,
         billed(evidence.seconds_high) if seconds is not None else None,
+        offer.billing_increment_s,
+        offer.billing_minimum_s,
     )
 
 

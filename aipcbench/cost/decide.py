@@ -7,11 +7,14 @@ For every option, the plan's monthly cost at scale s (s = 1 is the plan as writt
     + s x sum(runs x energy per run) x price per kWh                electricity at load
     + (n x hours of use - busy hours) x idle power x price per kWh  idle
   busy hours = s x sum(runs x time per run); n = ceil(busy hours / hours of use per month)
-- rent (a cloud offer, on-demand or spot): s x sum(runs x cost per run), billing applied per run.
+- rent (a cloud offer, on-demand or spot): by session under the plan's renting terms (set-up,
+  idle tail, storage and egress beside the busy hours; ``cost.sessions``), else
+  s x sum(runs x cost per run), billing applied per run.
 
 TCO over the horizon (the candidate's lifetime) = n x (price - residual) + months x running cost;
 payback month = n x price / (cheapest rental - own running cost); break-even scale = the s at
-which the best machine and the cheapest rental cost the same. The answer is robust when the
+which the best machine and the cheapest rental cost the same (each taken as a fixed part, its
+cost at s = 0, plus a part in proportion to s). The answer is robust when the
 winner is the same with every run time at the low end and at the high end of its range, and at
 50 % and 150 % of the plan. Pure and torch-free; pinned to hand calculations in
 tests/test_decide.py.
@@ -22,10 +25,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from aipcbench.catalog import Catalog
 from aipcbench.cost.compare import CellComparison
 from aipcbench.cost.formulas import hardware_usd_per_month
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.plan import Plan
+from aipcbench.cost.sessions import ProviderStorage, RentTerms, provider_storage, rent_month_usd
 from aipcbench.numbers import usd
 from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
 
@@ -51,6 +56,10 @@ class Option:
     lines: tuple[Line, ...]
     machine: MachineProfile | None = None
     usd_per_hour: float | None = None  # rentals: the instance's hourly price
+    # rentals priced by session (cost.sessions): terms, storage prices, billing increment and minimum
+    terms: RentTerms | None = None
+    storage: ProviderStorage | None = None
+    billing_s: tuple[float, float] = (1.0, 0.0)
 
     def busy_hours(self, scale: float = 1.0, end: str = "central") -> float:
         return scale * sum(line.runs * line.seconds[end] for line in self.lines) / SECONDS_PER_HOUR
@@ -70,6 +79,10 @@ class Option:
 
     def running_usd(self, scale: float = 1.0, end: str = "central") -> float:
         """Electricity at load and idle (own), or the rental bill (rent), per month."""
+        if self.terms is not None and self.storage is not None and self.usd_per_hour is not None:
+            runs = scale * sum(line.runs for line in self.lines)
+            busy_s = self.busy_hours(scale, end) * SECONDS_PER_HOUR
+            return rent_month_usd(busy_s, runs, self.usd_per_hour, *self.billing_s, self.terms, self.storage)
         variable = scale * sum(line.runs * line.usd_per_run[end] for line in self.lines)
         if self.kind == "rent" or self.machine is None:
             return variable
@@ -119,9 +132,15 @@ def own_option(plan: Plan, machine: MachineProfile, comparisons: list[CellCompar
     return Option(machine.name, "own", machine.accelerator or "this machine", tuple(lines), machine)
 
 
-def rent_options(plan: Plan, comparisons: list[CellComparison]) -> tuple[list[Option], int]:
-    """Every offer that prices every plan item, on-demand and (where priced) spot; and how many
-    offers could not price the plan."""
+def rent_options(
+    plan: Plan,
+    comparisons: list[CellComparison],
+    terms: RentTerms | None = None,
+    catalog: Catalog | None = None,
+) -> tuple[list[Option], int]:
+    """Longer than 60 lines: every offer that prices every plan item, on-demand and (where priced)
+    spot, by session under ``terms`` (storage from ``catalog``) or, without terms, run by run; and
+    how many offers could not price the plan."""
     by_cell = {_key(c): c for c in comparisons if not c.world_size}
     cells = [by_cell.get((i.workload, i.size, i.dtype)) for i in plan.items]
     if not cells or any(c is None for c in cells):
@@ -161,7 +180,11 @@ def rent_options(plan: Plan, comparisons: list[CellComparison]) -> tuple[list[Op
                 if spot
                 else first.usd_per_hour
             )
-            options.append(Option(name, "rent", first.accelerator, tuple(lines), None, hourly))
+            storage = provider_storage(catalog, first.provider) if terms and catalog else None
+            billing = (first.billing_increment_s, first.billing_minimum_s)
+            options.append(
+                Option(name, "rent", first.accelerator, tuple(lines), None, hourly, terms, storage, billing)
+            )
     return options, unpriced
 
 
@@ -189,10 +212,11 @@ def break_even_scale(own: Option, rent: Option) -> float | None:
     cheaper at every scale): fixed + s x own-variable = s x rent-variable."""
     fixed = own.monthly_usd(0.0)  # hardware and a month of idle with nothing to do
     own_variable = own.monthly_usd(1.0) - fixed if own.machines(1.0) == 1 else None
-    rent_variable = rent.monthly_usd(1.0)
-    if own_variable is None or rent_variable <= own_variable:
+    rent_fixed = rent.monthly_usd(0.0)  # storage kept whether it runs or not
+    rent_variable = rent.monthly_usd(1.0) - rent_fixed
+    if own_variable is None or rent_variable <= own_variable or fixed <= rent_fixed:
         return None
-    return fixed / (rent_variable - own_variable)
+    return (fixed - rent_fixed) / (rent_variable - own_variable)
 
 
 def the(name: str) -> str:

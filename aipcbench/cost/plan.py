@@ -11,6 +11,10 @@
     size = "batched"
     tokens_per_month = 5_000_000   # generation: tokens instead of runs
 
+    [rent]                  # optional: how rented sessions go (cost.sessions; defaults said)
+    sessions_per_month = 10
+    setup_minutes = 8
+
 Without a plan, the default is one run of each measured workload per working day (260 working
 days a year / 12 = 21.7 a month), so the headline means something. Every item must name a cell
 that was measured (its run time is what every option is priced from).
@@ -20,13 +24,14 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aipcbench.cost.plan_tables import checked_tables
 from aipcbench.cost.serve_plan import ServeItem, read_serve_items
 from aipcbench.cost.serving_estimate import BITS_PER_WEIGHT
+from aipcbench.cost.sessions import read_rent_table
 from aipcbench.errors import DataError
 from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
 
@@ -57,6 +62,7 @@ class Plan:
     items: tuple[PlanItem, ...]
     source: str  # the file, or how the default was made
     serve: tuple[ServeItem, ...] = ()  # [[serve]] items: priced by cost.serve_decide
+    rent: dict[str, Any] = field(default_factory=dict)  # [rent]: the terms given (cost.sessions)
 
 
 def default_plan(cells: list[tuple[str, str, str]]) -> Plan:
@@ -80,14 +86,16 @@ def read_plan(
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: TOML syntax error: {exc}") from None
     work = data.get("work", [] if "serve" in data else None)
-    if not isinstance(work, list) or not (work or data.get("serve")) or set(data) - {"work", "serve"}:
-        raise DataError(f"{path}: a plan is a list of [[work]] and [[serve]] tables (and nothing else)")
+    if not isinstance(work, list) or not (work or data.get("serve")) or set(data) - {"work", "serve", "rent"}:
+        raise DataError(
+            f"{path}: a plan is a list of [[work]] and [[serve]] tables and a [rent] table (nothing else)"
+        )
     serve = read_serve_items(str(path), data.get("serve"), set(model_keys), set(BITS_PER_WEIGHT))
     items = [
         _item(where, item, tokens_per_run)
         for where, item in checked_tables(str(path), "work", work, ITEM_KEYS)
     ]
-    return Plan(tuple(items), str(path), serve)
+    return Plan(tuple(items), str(path), serve, read_rent_table(str(path), data.get("rent")))
 
 
 def _workload_and_size(
@@ -112,7 +120,7 @@ def _workload_and_size(
         return workload, ""  # reported as an unmeasured cell, with what was measured
     raise DataError(
         f"{where}: {workload} {dtype} was measured at sizes {', '.join(sizes)}: name one "
-        f"(workload = \"{workload}:{sizes[0]}\")"
+        f'(workload = "{workload}:{sizes[0]}")'
     )
 
 

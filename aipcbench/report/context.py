@@ -197,10 +197,13 @@ def decision_context(decision: Any) -> dict[str, Any] | None:
     """The decision's sentence, its options and the monthly cost against plan scale."""
     if decision is None:
         return None
-    from aipcbench.report.decision_views import option_rows
+    from aipcbench.report.decision_views import option_rows, rent_terms_of
 
+    terms = rent_terms_of(decision)
     return {
         "sentence": decision.sentence,
+        "rent_terms": terms.describe() if terms else "",
+        "rent_assumptions": list(terms.assumed) if terms else [],
         "robust": decision.robust,
         "plan": decision.plan.source,
         "items": [{"cell": i.label, "runs_per_month": i.runs_per_month} for i in decision.plan.items],

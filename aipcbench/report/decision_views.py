@@ -31,6 +31,11 @@ def option_rows(decision: Decision) -> list[dict]:
     return rows
 
 
+def rent_terms_of(decision: Decision):
+    """The renting terms the rentals were priced under (``cost.sessions``), if any."""
+    return next((o.terms for o in decision.options if o.terms is not None), None)
+
+
 def horizon_months(decision: Decision) -> float:
     own = decision.best_own
     return 12.0 * own.machine.lifetime_years if own is not None and own.machine else 36.0
@@ -40,6 +45,10 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
     lines = [safe_text(decision.sentence), f"plan: {safe_text(decision.plan.source)}"]
     for item in decision.plan.items:
         lines.append(safe_text(f"  {item.label}: {item.runs_per_month:,.1f} runs a month"))
+    terms = rent_terms_of(decision)
+    if terms is not None:
+        lines.append(safe_text(terms.describe()))
+        lines += [safe_text(f"  assumption: {a}") for a in terms.assumed]
     scale = decision.break_even_scale
     if scale is not None:
         at = f"{scale:,.0f} times the plan" if scale >= 10 else f"{scale:.0%} of the plan"

@@ -1,0 +1,157 @@
+"""Renting by session: set-up, idle tail, upload, storage and egress beside the busy hours,
+pinned to hand calculations to the cent."""
+
+from __future__ import annotations
+
+import pytest
+
+from aipcbench.catalog import load_catalog
+from aipcbench.cost.decide import Line, Option, decide
+from aipcbench.cost.plan import Plan, PlanItem, read_plan
+from aipcbench.cost.sessions import (
+    ProviderStorage,
+    RentTerms,
+    provider_storage,
+    read_rent_table,
+    rent_month_usd,
+    rent_terms,
+)
+from aipcbench.errors import DataError
+
+AWS = ProviderStorage(0.08, 0.09, 100.0, "test")
+ENDS = ("low", "central", "high")
+
+
+def _terms(**given) -> RentTerms:
+    base = {
+        "sessions_per_month": 20,
+        "setup_minutes": 6,
+        "idle_minutes": 5,
+        "data_gb": 50,
+        "egress_gb_per_month": 0,
+    }
+    return rent_terms({**base, **given}, [], None)
+
+
+def test_a_session_heavy_plan_pays_set_up_and_idle_per_session_by_hand():
+    """200 runs of 1 minute in 20 sessions on a $2.00/h instance billed per minute:
+    each session is 10 runs (600 s) + 6 min set-up + 5 min idle = 1,260 s = 21 billed minutes;
+    20 x 21 min x $2.00/h = $14.00, beside 50 GB on a volume at $0.08 = $4.00: $18.00.
+    Run by run it was 200 x 1 min x $2.00/h = $6.67: the sessions triple the rental."""
+    terms = _terms()
+    assert terms.overhead_s == 660
+    month = rent_month_usd(200 * 60, 200, 2.00, 60, 60, terms, AWS)
+    assert round(month, 2) == 18.00
+    # fewer runs than sessions: 5 runs make 5 sessions, not 20
+    assert round(rent_month_usd(5 * 60, 5, 2.00, 60, 60, terms, AWS), 2) == round(
+        5 * 12 / 60 * 2.00 + 4.00, 2
+    )
+
+
+def test_a_storage_heavy_plan_pays_the_volume_and_egress_by_hand():
+    """2 TB of data kept all month at $0.08 = $160.00; 500 GB downloaded, the first 100 free,
+    400 x $0.09 = $36.00; 10 one-hour runs in 10 sessions at $1.00/h billed per second with
+    6 + 5 minutes each: 10 x (3,600 + 660) s = 11.83 h = $11.83. Total $207.83."""
+    terms = _terms(data_gb=2000, egress_gb_per_month=500, sessions_per_month=10)
+    assert round(rent_month_usd(10 * 3600, 10, 1.00, 1, 0, terms, AWS), 2) == 207.83
+    uploaded = _terms(data_gb=2000, keep_data=False, upload_mbit_s=1000, sessions_per_month=10)
+    # not kept: no volume, but 2,000 GB x 8,000 / 1,000 Mbit/s = 16,000 s uploaded each session
+    assert uploaded.overhead_s == 660 + 16_000
+    assert round(rent_month_usd(10 * 3600, 10, 1.00, 1, 0, uploaded, AWS), 2) == round(
+        10 * (3600 + 16_660) / 3600, 2
+    )
+
+
+def test_the_rental_option_prices_by_session_and_the_answer_can_flip():
+    """The same 200 one-minute runs: run by run renting wins ($6.67 vs owning $12.00); by session
+    ($18.00) owning does."""
+    line = Line(200, dict.fromkeys(ENDS, 60.0), dict.fromkeys(ENDS, 2.00 / 60), "measured")
+    plan = Plan((PlanItem("w", "s", "fp32", 200),), "p")
+    per_run = Option("cloud", "rent", "X", (line,), None, 2.00)
+    by_session = Option("cloud", "rent", "X", (line,), None, 2.00, _terms(), AWS, (60, 60))
+    own = Option(
+        "box",
+        "own",
+        "X",
+        (Line(200, dict.fromkeys(ENDS, 60.0), dict.fromkeys(ENDS, 0.0), "measured"),),
+        _box(),
+    )
+    assert round(per_run.monthly_usd(), 2) == 6.67 and round(by_session.monthly_usd(), 2) == 18.00
+    assert decide(plan, [own], [per_run]).winner is per_run
+    assert decide(plan, [own], [by_session]).winner is own
+
+
+def _box():
+    from aipcbench.cost.machine import build_profile
+
+    values = {
+        "price_usd": 1000,
+        "residual_usd": 136,
+        "lifetime_years": 6,
+        "hours_per_day": 8,
+        "electricity_usd_per_kwh": 0.2,
+    }
+    return build_profile({**values, "power_w": 0, "idle_power_w": 0}, load_catalog())  # $12.00 a month
+
+
+def test_defaults_are_said_and_a_measured_start_up_replaces_the_assumed_set_up():
+    terms = rent_terms({}, [], None)
+    assert (
+        terms.sessions_per_month == pytest.approx(260 / 12)
+        and terms.setup_s == 300
+        and terms.idle_tail_s == 300
+    )
+    assert any("ASSUMED" in a for a in terms.assumed) and any("SkyPilot" in a for a in terms.assumed)
+    measured = rent_terms({}, [], 95.0, "the median of 3 aipcbench cloud runs")
+    assert measured.setup_s == 95 and any("aipcbench cloud" in a for a in measured.assumed)
+
+
+def test_storage_prices_come_from_cited_rows_or_a_labelled_median():
+    catalog = load_catalog()
+    aws = provider_storage(catalog, "AWS")
+    assert (aws.volume_usd_per_gb_month, aws.egress_usd_per_gb, aws.free_egress_gb) == (0.08, 0.09, 100)
+    assert provider_storage(catalog, "RunPod").egress_usd_per_gb == 0  # "no additional fees for ... egress"
+    unknown = provider_storage(catalog, "Vast.ai")
+    assert (
+        unknown.basis.startswith("ASSUMPTION") and unknown.volume_usd_per_gb_month == 0.08
+    )  # median of .07 .08 .20
+
+
+@pytest.mark.parametrize(
+    "table, needle",
+    [
+        ({"sessions": 3}, "unknown key 'sessions'"),
+        ({"sessions_per_month": 0}, "between 0.01 and 10000"),
+        ({"data_gb": "lots"}, "key 'data_gb' must be a number"),
+        ({"keep_data": "yes"}, "'keep_data' must be true or false"),
+        ([1, 2], "[rent] must be a table"),
+    ],
+)
+def test_a_bad_rent_table_is_one_line(table, needle):
+    with pytest.raises(DataError, match=needle.replace("[", r"\[").replace("]", r"\]")):
+        read_rent_table("plan.toml", table)
+
+
+def test_a_plan_file_carries_its_rent_table(tmp_path):
+    path = tmp_path / "plan.toml"
+    path.write_text(
+        '[[work]]\nworkload = "cnn-mnist:train"\nruns_per_month = 3\n\n[rent]\nsessions_per_month = 4\n'
+    )
+    plan = read_plan(path, {("cnn-mnist", "train", "fp32"): None})
+    assert plan.rent == {"sessions_per_month": 4.0}
+
+
+def test_cost_and_report_say_the_renting_terms(cli, tmp_path):
+    from tests.conftest import DATA
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[work]]\nworkload = "mlp:tiny"\nruns_per_month = 50\n\n[rent]\nsessions_per_month = 5\n')
+    results = str(DATA / "results-v3.json")
+    code, out, err = cli("cost", results, "--plan", str(plan))
+    assert code == 0, err
+    assert "renting: 5 sessions a month, each billing 10.0 min beside its runs" in out
+    assert "assumption: set-up per session 5 min ASSUMED" in out
+    page = tmp_path / "r.html"
+    code, out, err = cli("report", results, "--plan", str(plan), "--out", str(page))
+    assert code == 0, err
+    assert 'id="rent-terms"' in page.read_text() and "5 sessions a month" in page.read_text()
