@@ -145,7 +145,7 @@ def test_cost_and_report_say_the_renting_terms(cli, tmp_path):
     from tests.conftest import DATA
 
     plan = tmp_path / "plan.toml"
-    plan.write_text('[[work]]\nworkload = "mlp:tiny"\nruns_per_month = 50\n\n[rent]\nsessions_per_month = 5\n')
+    plan.write_text('[[work]]\nworkload = "mlp:tiny"\nruns_per_month = 50\n[rent]\nsessions_per_month = 5\n')
     results = str(DATA / "results-v3.json")
     code, out, err = cli("cost", results, "--plan", str(plan))
     assert code == 0, err
