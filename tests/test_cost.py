@@ -16,14 +16,19 @@ def cents(value):
 
 
 def test_hardware_share_and_local_cost_per_run():
-    per_hour = cost.hardware_usd_per_hour(3000, 600, 3, 8)  # 2400 / (3 x 365 x 8) = 0.27397/h
+    from aipcbench.cost import cash
+    from aipcbench.cost.machine import build_profile
+
+    box = build_profile(
+        {"price_usd": 3000, "residual_usd": 600, "lifetime_years": 3, "hours_per_day": 8}, load_catalog()
+    )
+    per_hour = cash.hardware_usd_per_hour(box)  # 2400 / (3 x 365 x 8) = 0.27397/h
     assert per_hour == pytest.approx(2400 / 8760)
+    assert cash.hardware_usd_per_month(box) == pytest.approx(2400 / 36)
     local = cost.local_cost_per_run(1800, 3.6e6, per_hour, 0.15)  # half an hour, 1 kWh
     assert cents(local.hardware_usd) == 0.14 and cents(local.electricity_usd) == 0.15
     assert cents(local.total_usd) == 0.29
     assert cost.local_cost_per_run(1800, None, per_hour, 0.15).electricity_usd == 0.0
-    with pytest.raises(ValueError):
-        cost.hardware_usd_per_hour(3000, 0, 0, 8)
 
 
 @pytest.mark.parametrize(
@@ -52,9 +57,7 @@ def test_cloud_cost_on_demand_spot_and_multi_gpu():
 
 
 def test_break_even_runs_per_month_and_payback():
-    be = cost.break_even(
-        3000, 0, 3, electricity_per_run_usd=0.05, cloud_per_run_usd=0.55, seconds_per_run=600, hours_per_day=8
-    )
+    be = cost.break_even(3000 / 36, 0.05, 0.55, seconds_per_run=600, hours_per_day=8)  # $3,000 over 3 years
     assert be.runs_per_month == pytest.approx((3000 / 36) / 0.50)  # 166.67 runs a month
     # capacity at the profile's 8 hours of use a day (the hours the hardware is spread over): 1,460
     assert be.capacity_runs_per_month == pytest.approx(8 * 3600 * 365 / 12 / 600)
@@ -62,12 +65,10 @@ def test_break_even_runs_per_month_and_payback():
 
 
 def test_cloud_always_cheaper_is_said_plainly():
-    be = cost.break_even(
-        3000, 0, 3, electricity_per_run_usd=0.05, cloud_per_run_usd=0.04, seconds_per_run=600, hours_per_day=8
-    )
+    be = cost.break_even(3000 / 36, 0.05, 0.04, seconds_per_run=600, hours_per_day=8)
     assert be.runs_per_month is None and "owning never pays off" in be.reason
     assert cost.payback_months(3000, 100, 0.05, 0.04) is None
-    slow = cost.break_even(3000, 0, 3, 0.05, 0.55, seconds_per_run=7_200, hours_per_day=8)  # 2 h a run
+    slow = cost.break_even(3000 / 36, 0.05, 0.55, seconds_per_run=7_200, hours_per_day=8)  # 2 h a run
     # 166.67 runs needed; 8 h a day x 30.42 days / 2 h = 121.7 runs possible (at 24 h: 365, enough)
     assert slow.runs_per_month is None and "more than the machine can do (122) at 8 h/day" in slow.reason
 
@@ -93,7 +94,10 @@ def test_profile_from_toml_and_preset(tmp_path):
     assert profile.electricity_usd_per_kwh == 0.441 and "Germany" in profile.electricity_source
     assert profile.accelerator == "RTX4090"  # a candidate priced on its own GPU, not this host
     # the one assumption left: idle power, not in the preset
-    assert profile.assumptions == ("idle power 93 W ASSUMED (15% of 620 W at load)",)
+    assert profile.assumptions == (
+        "idle power 93 W ASSUMED (15% of 620 W at load)",
+        "no discount rate, no cooling overhead (PUE 1.0), no upkeep time assumed",  # cost.cash's defaults
+    )
 
 
 def test_unknown_machine_gets_labelled_assumptions():

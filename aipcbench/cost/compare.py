@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aipcbench.catalog import Catalog, CloudOffer
-from aipcbench.cost import formulas
+from aipcbench.cost import cash, formulas
 from aipcbench.cost.estimate import Observation
 from aipcbench.cost.evidence import (
     CellKey,
@@ -229,9 +229,7 @@ def _compare_cell(
             if machine.power_w
             else "no power given: $0 electricity",
         )
-    local_cost = formulas.local_cost_per_run(
-        seconds, energy_j, hardware_per_hour, machine.electricity_usd_per_kwh
-    )
+    local_cost = formulas.local_cost_per_run(seconds, energy_j, hardware_per_hour, cash.usd_per_kwh(machine))
     offers = tuple(
         sorted(
             (_offer_cost(o, evidence[o.accelerator], startup_s) for o in catalog.cloud_offers),
@@ -248,9 +246,7 @@ def _compare_cell(
     if cheapest_cloud is not None:
         against = f"{cheapest_cloud.label} on-demand"
         breakeven = formulas.break_even(
-            machine.price_usd,
-            machine.residual_usd,
-            machine.lifetime_years,
+            cash.hardware_usd_per_month(machine) + cash.upkeep_usd_per_month(machine),
             local_cost.electricity_usd,
             cheapest_cloud.on_demand_usd,
             seconds,
@@ -310,9 +306,7 @@ def compare(
     for m in measured:
         if m.host == local_host and (m.key not in local_cells or m.seconds < local_cells[m.key].seconds):
             local_cells[m.key] = m
-    hardware_per_hour = formulas.hardware_usd_per_hour(
-        machine.price_usd, machine.residual_usd, machine.lifetime_years, machine.hours_per_day
-    )
+    hardware_per_hour = cash.hardware_usd_per_hour(machine)
     by_cell: dict[CellKey, dict[str, list[MeasuredCell]]] = {}
     for m in measured:
         if m.spec is not None:

@@ -26,8 +26,8 @@ import math
 from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog
+from aipcbench.cost import cash
 from aipcbench.cost.compare import CellComparison
-from aipcbench.cost.formulas import hardware_usd_per_month
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.plan import Plan
 from aipcbench.cost.sessions import ProviderStorage, RentTerms, provider_storage, rent_month_usd
@@ -75,7 +75,7 @@ class Option:
 
     def hardware_usd(self, machines: int) -> float:
         m = self.machine
-        return machines * hardware_usd_per_month(m.price_usd, m.residual_usd, m.lifetime_years) if m else 0.0
+        return machines * (cash.hardware_usd_per_month(m) + cash.upkeep_usd_per_month(m)) if m else 0.0
 
     def running_usd(self, scale: float = 1.0, end: str = "central") -> float:
         """Electricity at load and idle (own), or the rental bill (rent), per month."""
@@ -90,7 +90,7 @@ class Option:
         idle_hours = max(
             self.machines(scale, end) * self.available_hours() - self.busy_hours(scale, end), 0.0
         )
-        idle = idle_hours * (m.idle_power_w or 0.0) / 1000.0 * m.electricity_usd_per_kwh
+        idle = idle_hours * (m.idle_power_w or 0.0) / 1000.0 * cash.usd_per_kwh(m)
         return variable + idle
 
     def monthly_usd(self, scale: float = 1.0, end: str = "central") -> float:
@@ -127,7 +127,7 @@ def own_option(plan: Plan, machine: MachineProfile, comparisons: list[CellCompar
         high = evidence.seconds_high if evidence and evidence.seconds_high else c.seconds_per_run
         seconds = {"low": low, "central": c.seconds_per_run, "high": high}
         watts = (c.energy_j_per_run or 0.0) / c.seconds_per_run  # energy scales with time
-        usd = {end: watts * seconds[end] / J_PER_KWH * machine.electricity_usd_per_kwh for end in ENDS}
+        usd = {end: watts * seconds[end] / J_PER_KWH * cash.usd_per_kwh(machine) for end in ENDS}
         lines.append(Line(item.runs_per_month, seconds, usd, c.local_method, c.energy_j_per_run is not None))
     return Option(machine.name, "own", machine.accelerator or "this machine", tuple(lines), machine)
 

@@ -1,4 +1,5 @@
 """Where the cost per run is computed: the build-or-rent formulas, pure, one docstring each.
+The hardware's share of a month or an hour of use is ``cost.cash`` (discount rate and loan in it).
 
 Money in USD, time in seconds or hours as named, energy in joules. No I/O, no torch: every
 function is pinned to hand-computed examples in tests/test_cost.py.
@@ -9,30 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from aipcbench.units import DAYS_PER_MONTH, DAYS_PER_YEAR, J_PER_KWH, SECONDS_PER_HOUR
-
-
-def hardware_usd_per_hour(
-    price_usd: float, residual_usd: float, lifetime_years: float, hours_per_day: float
-) -> float:
-    """Hardware share of one hour of use.
-
-    (purchase - residual value) / (lifetime_years x 365 x hours_per_day)
-
-    The machine loses (purchase - residual) over its life; spread over the hours it is
-    actually used, an idle machine makes each used hour dearer.
-    """
-    if lifetime_years <= 0 or hours_per_day <= 0:
-        raise ValueError("lifetime and hours per day must be > 0")
-    return (price_usd - residual_usd) / (lifetime_years * DAYS_PER_YEAR * hours_per_day)
-
-
-def hardware_usd_per_month(price_usd: float, residual_usd: float, lifetime_years: float) -> float:
-    """What owning one machine costs a month whether it is used or not: (purchase - residual)
-    / (lifetime in months)."""
-    if lifetime_years <= 0:
-        raise ValueError("lifetime must be > 0")
-    return (price_usd - residual_usd) / (lifetime_years * 12.0)
+from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -94,9 +72,7 @@ class BreakEven:
 
 
 def break_even(
-    price_usd: float,
-    residual_usd: float,
-    lifetime_years: float,
+    fixed_usd_per_month: float,
     electricity_per_run_usd: float,
     cloud_per_run_usd: float,
     seconds_per_run: float,
@@ -104,14 +80,15 @@ def break_even(
 ) -> BreakEven:
     """Runs per month above which owning is cheaper than renting.
 
-    Owning costs a fixed F = (purchase - residual) / (lifetime in months) per month plus e
-    (electricity) per run; renting costs c per run. Owning wins when F + e n < c n, so
+    Owning costs a fixed F a month (the hardware's share, ``cost.cash``: (purchase - residual) /
+    lifetime in months without a discount rate, plus any upkeep) plus e (electricity) per run;
+    renting costs c per run. Owning wins when F + e n < c n, so
         n* = F / (c - e)
     There is none when c <= e (renting is cheaper per run than the electricity alone), or
     when n* exceeds what the machine can run in a month at ``hours_per_day`` (capacity: the
     machine profile's hours of use, the same hours its hardware cost is spread over).
     """
-    fixed = hardware_usd_per_month(price_usd, residual_usd, lifetime_years)
+    fixed = fixed_usd_per_month
     seconds_a_month = hours_per_day * SECONDS_PER_HOUR * DAYS_PER_MONTH
     capacity = seconds_a_month / seconds_per_run if seconds_per_run > 0 else math.inf
     margin = cloud_per_run_usd - electricity_per_run_usd

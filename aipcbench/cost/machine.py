@@ -11,6 +11,12 @@ cost is, never a guess presented as a fact.
     residual_usd = 600               # what it sells for at the end
     hours_per_day = 8                # hours it does useful work
     electricity_usd_per_kwh = 0.15   # or: country = "Germany"
+    discount_rate = 0.08             # a year: cash now against cash later (default 0)
+    financing_apr = 0.09             # with financing_years: bought on a loan
+    financing_years = 3
+    pue = 1.2                        # cooling beside the machine's own draw (default 1.0)
+    maintenance_hours_per_month = 2  # with admin_usd_per_hour: upkeep (default none)
+    admin_usd_per_hour = 60
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from aipcbench.catalog import Catalog
+from aipcbench.cost.cash import CASH_KEYS, CASH_LIMITS, CashTerms, read_cash_terms
 from aipcbench.errors import DataError
 from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
 
@@ -45,6 +52,7 @@ KEYS = {
     "power_w",
     "idle_power_w",
     "accelerator",
+    *CASH_KEYS,
 }
 IDLE_SHARE_ASSUMED = 0.15  # idle draw as a share of load power when none is given, labelled
 
@@ -63,6 +71,7 @@ class MachineProfile:
     assumptions: tuple[str, ...]
     accelerator: str | None = None  # a catalog spec key; None: the device measured on this host
     idle_power_w: float | None = None
+    cash: CashTerms = CashTerms()  # discount rate, loan, PUE, upkeep (cost.cash)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -90,6 +99,7 @@ LIMITS = {
     "electricity_usd_per_kwh": (0.0, 100.0, True),
     "power_w": (0.0, 1e5, True),
     "idle_power_w": (0.0, 1e5, True),
+    **{key: (low, high, True) for key, (low, high) in CASH_LIMITS.items()},
 }
 
 
@@ -196,6 +206,7 @@ def build_profile(
         assumptions.append(
             f"idle power {idle:.0f} W ASSUMED ({IDLE_SHARE_ASSUMED:.0%} of {power:g} W at load)"
         )
+    cash, cash_assumed = read_cash_terms(values, lambda key, value: _number(where, key, value), origin)
     return MachineProfile(
         name,
         price,
@@ -206,9 +217,10 @@ def build_profile(
         source,
         power,
         preset.key if preset else None,
-        tuple(assumptions),
+        tuple(assumptions + cash_assumed),
         str(accelerator) if accelerator is not None else None,
         idle,
+        cash,
     )
 
 

@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from aipcbench.cost.formulas import hardware_usd_per_month
+from aipcbench.cost import cash
 from aipcbench.cost.plan_tables import checked_tables
 from aipcbench.errors import DataError
 from aipcbench.results.serving import LatencyTarget
@@ -161,7 +161,7 @@ def machines_for(peak_tokens_per_s: float, capacity: float) -> int:
 def own_monthly(item: ServeItem, capacity: float, machine, load_w: float | None) -> tuple[float, int, str]:
     """(monthly $, machines, a note on what was not known) for owned machines on all day."""
     n = machines_for(item.peak_tokens_per_s, capacity)
-    hardware = n * hardware_usd_per_month(machine.price_usd, machine.residual_usd, machine.lifetime_years)
+    hardware = n * (cash.hardware_usd_per_month(machine) + cash.upkeep_usd_per_month(machine))
     load = load_w if load_w is not None else machine.power_w
     idle = machine.idle_power_w
     notes = []
@@ -171,7 +171,7 @@ def own_monthly(item: ServeItem, capacity: float, machine, load_w: float | None)
         notes.append("idle power unknown: counted as 0 W")
     utilisation = min(item.average_tokens_per_s / (n * capacity), 1.0)
     watts = (idle or 0.0) + ((load or 0.0) - (idle or 0.0)) * utilisation
-    energy = n * HOURS_PER_MONTH * max(watts, 0.0) / 1000 * machine.electricity_usd_per_kwh
+    energy = n * HOURS_PER_MONTH * max(watts, 0.0) / 1000 * cash.usd_per_kwh(machine)
     return hardware + energy, n, "; ".join(notes)
 
 
@@ -184,12 +184,12 @@ def own_fixed_and_per_request(item: ServeItem, own: ServeOption) -> tuple[float,
     """One owned machine's cost a month with no load (hardware + idle power), and the
     electricity one request adds above idle."""
     machine = own.machine
-    fixed = hardware_usd_per_month(machine.price_usd, machine.residual_usd, machine.lifetime_years)
+    fixed = cash.hardware_usd_per_month(machine) + cash.upkeep_usd_per_month(machine)
     idle = machine.idle_power_w or 0.0
     load = own.load_w if own.load_w is not None else (machine.power_w or 0.0)
-    fixed += HOURS_PER_MONTH * idle / 1000 * machine.electricity_usd_per_kwh
+    fixed += HOURS_PER_MONTH * idle / 1000 * cash.usd_per_kwh(machine)
     busy_h = item.output_tokens / own.capacity_tokens_per_s / SECONDS_PER_HOUR
-    return fixed, max(load - idle, 0.0) / 1000 * busy_h * machine.electricity_usd_per_kwh
+    return fixed, max(load - idle, 0.0) / 1000 * busy_h * cash.usd_per_kwh(machine)
 
 
 def api_usd_per_request(item: ServeItem, api: ServeOption) -> float:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog
 from aipcbench.catalog.rows import ModelConfig
+from aipcbench.cost import cash
 from aipcbench.cost.estimate import Span
-from aipcbench.cost.formulas import hardware_usd_per_hour
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.published_serving import serving_constants
 from aipcbench.cost.serving_estimate import (
@@ -91,11 +91,9 @@ def capacity_estimate(
 
 def own_usd_per_hour(machine: MachineProfile, power_w: float | None) -> float:
     """Hardware per hour of use plus electricity at ``power_w`` (the profile's power if None)."""
-    hardware = hardware_usd_per_hour(
-        machine.price_usd, machine.residual_usd, machine.lifetime_years, machine.hours_per_day
-    )
+    hardware = cash.hardware_usd_per_hour(machine)
     watts = power_w if power_w is not None else (machine.power_w or 0.0)
-    return hardware + watts / 1000 * machine.electricity_usd_per_kwh
+    return hardware + watts / 1000 * cash.usd_per_kwh(machine)
 
 
 def per_mtok(usd_per_hour: float, tokens_per_s: float) -> float:
@@ -189,7 +187,7 @@ def energy_per_mtok_usd(record: ServingRecord, machine: MachineProfile) -> float
     best = record.best_at_target()
     if best is None or best.energy_per_mtok_j is None:
         return None
-    return best.energy_per_mtok_j / J_PER_KWH * machine.electricity_usd_per_kwh
+    return best.energy_per_mtok_j / J_PER_KWH * cash.usd_per_kwh(machine)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aipcbench.cost import cash
 from aipcbench.cost import formulas as cost
 from aipcbench.cost.compare import CellComparison
 from aipcbench.report.figures import COLORS, base_layout
+from aipcbench.units import DAYS_PER_MONTH
 
 
 def cost_breakdown(comparisons: list[CellComparison], chosen: list[dict[str, Any]]) -> dict[str, Any]:
@@ -151,10 +153,8 @@ def sensitivity(comparisons: list[CellComparison], machine: Any) -> dict[str, An
             cost.local_cost_per_run(
                 c.seconds_per_run,
                 c.energy_j_per_run,
-                cost.hardware_usd_per_hour(
-                    machine.price_usd, machine.residual_usd, machine.lifetime_years, h
-                ),
-                machine.electricity_usd_per_kwh,
+                cash.hardware_usd_per_month(machine) / (h * DAYS_PER_MONTH),
+                cash.usd_per_kwh(machine),
             ).total_usd
             for h in hours
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aipcbench.cost.cash import npv
 from aipcbench.cost.decide import Decision, the
 from aipcbench.numbers import usd
 from aipcbench.report.formatters import safe_text, text_table
@@ -36,6 +37,21 @@ def rent_terms_of(decision: Decision):
     return next((o.terms for o in decision.options if o.terms is not None), None)
 
 
+def present_value_line(decision: Decision) -> str:
+    """Owning and renting in today's money over the horizon, where the user gave a discount
+    rate (``cost.cash``); empty otherwise (then the month x months is the same figure)."""
+    own, rent = decision.best_own, decision.cheapest_rent
+    rate = own.machine.cash.discount_rate if own is not None and own.machine else 0.0
+    if not rate:
+        return ""
+    months = horizon_months(decision)
+    text = f"present value over {months:.0f} months at {rate:.0%} a year: owning {the(own.name)} "
+    text += usd(npv(own.monthly_usd(), rate, months))
+    if rent is not None:
+        text += f", renting {rent.name} {usd(npv(rent.monthly_usd(), rate, months))}"
+    return text
+
+
 def horizon_months(decision: Decision) -> float:
     own = decision.best_own
     return 12.0 * own.machine.lifetime_years if own is not None and own.machine else 36.0
@@ -56,6 +72,9 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
             safe_text(f"break-even: owning {the(decision.best_own.name)} and renting cost the same at {at}")
         )
     months = horizon_months(decision)
+    present = present_value_line(decision)
+    if present:
+        lines.append(safe_text(present))
     table = [
         (
             "option",
