@@ -14,6 +14,7 @@ from aipcbench.catalog import Catalog
 from aipcbench.config import PricingConfig
 from aipcbench.cost.compare import CellComparison, compare
 from aipcbench.cost.decide import Decision, decide, own_option, rent_options
+from aipcbench.cost.flips import with_flips
 from aipcbench.cost.machine import MachineProfile, build_profile, load_profile
 from aipcbench.cost.plan import default_plan, read_plan
 from aipcbench.cost.serve_decide import ServeDecision, decide_serving
@@ -100,7 +101,7 @@ def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingC
     known = startup_s if (startup_note or pricing.startup_s is not None) else None
     terms = rent_terms(plan.rent, cells, known, startup_note or "--startup-s")
     rents, unpriced = rent_options(plan, per_machine[0], terms, catalog) if per_machine else ([], 0)
-    decision = decide(plan, owns, rents, unpriced) if plan.items else None
+    decision = with_flips(decide(plan, owns, rents, unpriced), owns, rents) if plan.items else None
     records = [record for document in documents for record in document.serving]
     serving = [decide_serving(item, catalog, records, machines) for item in plan.serve]
     for answer in serving:

@@ -201,6 +201,7 @@ class Decision:
     flips: tuple[str, ...]
     sentence: str
     unpriced_offers: int
+    swings: tuple = ()  # cost.flips.Swing: each input moved on its own, widest first
 
 
 def _winner(owns: list[Option], rents: list[Option], scale: float, end: str) -> Option:

@@ -258,6 +258,11 @@ def build_context(
             "sensitivity": cost_figures.sensitivity(comparisons, machine),
             "scaling": figures.scaling(ok_rows),
             **({"crossing": cost_figures.crossing(decision)} if decision is not None else {}),
+            **(
+                {"tornado": cost_figures.tornado(decision)}
+                if decision is not None and decision.swings
+                else {}
+            ),
             **({"serving": serving["figure"]} if serving and serving.get("rows") else {}),
         },
         "estimator_error": "",  # report.commands.estimator_error fills it where a catalog is at hand

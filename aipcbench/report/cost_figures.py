@@ -235,3 +235,32 @@ def crossing(decision: Any) -> dict[str, Any]:
         xaxis={"title": {"text": "% of the plan"}},
     )
     return {"data": data, "layout": layout}
+
+
+def tornado(decision: Any) -> dict[str, Any]:
+    """Each input moved on its own: owning's month minus renting's at its low and high ends,
+    around the plan's (``cost.flips``); a bar crossing 0 flips the answer."""
+    layout = base_layout("What moves the answer: owning minus renting, USD a month", "")
+    if decision is None or not decision.swings:
+        return {"data": [], "layout": layout}
+    base = decision.best_own.monthly_usd() - decision.cheapest_rent.monthly_usd()
+    names = [s.name for s in reversed(decision.swings)]
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": end,
+            "y": names,
+            "x": [getattr(s, f"{end}_margin_usd") - base for s in reversed(decision.swings)],
+            "base": base,
+            "text": [getattr(s, f"{end}_words") for s in reversed(decision.swings)],
+            "marker": {"color": COLORS["build"] if end == "low" else COLORS["rent"]},
+        }
+        for end in ("low", "high")
+    ]
+    layout["barmode"] = "overlay"
+    layout["xaxis"] = {
+        "title": {"text": "owning minus renting, USD a month (below 0: owning wins)"},
+        "zeroline": True,
+    }
+    return {"data": data, "layout": layout}

@@ -107,4 +107,33 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
     lines += text_table(table, indent="  ")
     if decision.unpriced_offers:
         lines.append(f"  {decision.unpriced_offers} offer(s) could not price the plan (no run time there)")
+    lines += tornado_text(decision)
     return "\n".join(lines)
+
+
+def _signed(value: float) -> str:
+    return ("-" if value < 0 else "+") + usd(abs(value))
+
+
+def tornado_text(decision: Decision) -> list[str]:
+    """Each input moved on its own (``cost.flips``): owning's month minus renting's at each end."""
+    if not decision.swings:
+        return []
+    base = decision.best_own.monthly_usd() - decision.cheapest_rent.monthly_usd()
+    lines = [
+        f"what moves the answer: owning minus renting a month, {_signed(base)} as planned "
+        "(below 0: owning wins)"
+    ]
+    table = [("input", "low", "own - rent", "high", "own - rent", "flips at")]
+    for s in decision.swings:
+        table.append(
+            (
+                s.name,
+                s.low_words,
+                _signed(s.low_margin_usd),
+                s.high_words,
+                _signed(s.high_margin_usd),
+                s.flip_words or "-",
+            )
+        )
+    return lines + text_table([tuple(safe_text(c) for c in row) for row in table], indent="  ")
