@@ -19,13 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aipcbench.errors import DataError
 from aipcbench.units import DAYS_PER_MONTH
-
-if TYPE_CHECKING:  # the profile carries its cash terms; this module reads them
-    from aipcbench.cost.machine import MachineProfile
 
 CASH_KEYS = {
     "discount_rate",
@@ -58,6 +55,17 @@ class CashTerms:
     @property
     def financed(self) -> bool:
         return self.financing_apr is not None and self.financing_years is not None
+
+
+class MachineProfile(Protocol):
+    """What this module reads of a machine profile (``cost.machine.MachineProfile``)."""
+
+    price_usd: float
+    residual_usd: float
+    lifetime_years: float
+    hours_per_day: float
+    electricity_usd_per_kwh: float
+    cash: CashTerms
 
 
 def read_cash_terms(

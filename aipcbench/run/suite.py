@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from aipcbench.catalog import Catalog, load_catalog
@@ -147,13 +148,18 @@ def run_command(config: RunConfig, argv: list[str]) -> int:
     print(suite_timing_line(suite_timing(records, time.monotonic() - started)))
     print(f"results: {writer.path}")
     if config.report_dir is not None:
-        from aipcbench.report.commands import report_for_run
-
-        report, answer = report_for_run(writer.path, config, catalog, say)
-        if answer:
-            print(f"answer: {answer}")
-        print(f"report: {report}")
+        _answer_and_report(writer.path, config, catalog)
     return exit_code_for(records)
+
+
+def _answer_and_report(results: Path, config: RunConfig, catalog) -> None:
+    """The run's one-sentence answer, then where its report is: the last lines a user reads."""
+    from aipcbench.report.commands import report_for_run
+
+    report, answer = report_for_run(results, config, catalog, say)
+    if answer:
+        print(f"answer: {answer}")
+    print(f"report: {report}")
 
 
 def _finish_quietly(writer: ResultsWriter, ended_by: str) -> None:
