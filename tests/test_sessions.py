@@ -155,3 +155,30 @@ def test_cost_and_report_say_the_renting_terms(cli, tmp_path):
     code, out, err = cli("report", results, "--plan", str(plan), "--out", str(page))
     assert code == 0, err
     assert 'id="rent-terms"' in page.read_text() and "5 sessions a month" in page.read_text()
+
+
+def test_a_spot_run_takes_the_time_interruptions_add_by_hand():
+    from aipcbench.cost.spot import expected_seconds
+
+    # 10 h at 0.01 interruptions an hour, no checkpoint, 300 s to restart:
+    # (e^0.1 - 1) = 0.1051709 interruptions: 0.1051709 x 360,000 + 0.1051709 x 300 = 37,893.1 s
+    assert round(expected_seconds(36_000, 0.01, None, 300), 1) == 37_893.1
+    # hourly checkpoints: 10 x (e^0.01 - 1) x (360,000 + 300) = 36,210.8 s
+    assert round(expected_seconds(36_000, 0.01, 3600, 300), 1) == 36_210.8
+    assert expected_seconds(36_000, 0.0, None, 300) == 36_000
+    assert expected_seconds(3600 * 10_000, 1.0, None, 0) == float("inf")  # never finishes
+
+
+def test_spot_wins_only_where_the_plan_tolerates_interruptions():
+    hour = dict.fromkeys(ENDS, 3600.0)
+    on_demand = Option(
+        "cloud", "rent", "X", (Line(10, hour, dict.fromkeys(ENDS, 2.0), "measured"),), None, 2.0
+    )
+    spot = Option(
+        "cloud (spot)", "rent", "X", (Line(10, hour, dict.fromkeys(ENDS, 0.8), "measured"),), None, 0.8
+    )
+    item = (PlanItem("w", "s", "fp32", 10),)
+    assert decide(Plan(item, "p"), [], [on_demand, spot]).winner is on_demand
+    tolerant = Plan(item, "p", rent={"spot": True})
+    assert decide(tolerant, [], [on_demand, spot]).winner is spot
+    assert "spot: 0.01 interruptions a running hour" in rent_terms({"spot": True}, [], None).describe()

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from aipcbench.catalog import Catalog
 from aipcbench.config import PricingConfig
 from aipcbench.cost.compare import CellComparison, compare
-from aipcbench.cost.decide import Decision, decide, own_option, rent_options
+from aipcbench.cost.decide import Decision, decide, own_option
 from aipcbench.cost.flips import with_flips
 from aipcbench.cost.machine import MachineProfile, build_profile, load_profile
 from aipcbench.cost.plan import default_plan, read_plan
+from aipcbench.cost.rentals import rent_options
 from aipcbench.cost.serve_decide import ServeDecision, decide_serving
 from aipcbench.cost.sessions import rent_terms
 from aipcbench.results.store import ResultsDocument

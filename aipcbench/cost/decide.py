@@ -25,12 +25,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from aipcbench.catalog import Catalog
 from aipcbench.cost import cash
 from aipcbench.cost.compare import CellComparison
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.plan import Plan
-from aipcbench.cost.sessions import ProviderStorage, RentTerms, provider_storage, rent_month_usd
+from aipcbench.cost.sessions import ProviderStorage, RentTerms, rent_month_usd
 from aipcbench.numbers import usd
 from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
 
@@ -110,13 +109,13 @@ class Option:
         return any(not line.energy_known for line in self.lines)
 
 
-def _key(c: CellComparison) -> tuple[str, str, str]:
+def cell_key(c: CellComparison) -> tuple[str, str, str]:
     return (c.workload, c.size, c.dtype)
 
 
 def own_option(plan: Plan, machine: MachineProfile, comparisons: list[CellComparison]) -> Option | None:
     """A candidate machine on the plan; None if a plan item could not be priced on it."""
-    by_cell = {_key(c): c for c in comparisons if not c.world_size}
+    by_cell = {cell_key(c): c for c in comparisons if not c.world_size}
     lines = []
     for item in plan.items:
         c = by_cell.get((item.workload, item.size, item.dtype))
@@ -132,60 +131,9 @@ def own_option(plan: Plan, machine: MachineProfile, comparisons: list[CellCompar
     return Option(machine.name, "own", machine.accelerator or "this machine", tuple(lines), machine)
 
 
-def rent_options(
-    plan: Plan,
-    comparisons: list[CellComparison],
-    terms: RentTerms | None = None,
-    catalog: Catalog | None = None,
-) -> tuple[list[Option], int]:
-    """Longer than 60 lines: every offer that prices every plan item, on-demand and (where priced)
-    spot, by session under ``terms`` (storage from ``catalog``) or, without terms, run by run; and
-    how many offers could not price the plan."""
-    by_cell = {_key(c): c for c in comparisons if not c.world_size}
-    cells = [by_cell.get((i.workload, i.size, i.dtype)) for i in plan.items]
-    if not cells or any(c is None for c in cells):
-        return [], 0
-    options, unpriced = [], 0
-    for first in cells[0].offers:
-        ident = (first.provider, first.instance_type, first.region)
-        offers = [
-            next(o for o in c.offers if (o.provider, o.instance_type, o.region) == ident) for c in cells
-        ]
-        if any(o.on_demand_usd is None for o in offers):
-            unpriced += 1
-            continue
-        for spot in (False, True):
-            if spot and any(o.spot_usd is None for o in offers):
-                continue
-            lines = []
-            for item, offer in zip(plan.items, offers):
-                e = offer.evidence
-                seconds = {
-                    "low": e.seconds_low or e.seconds_per_run,
-                    "central": e.seconds_per_run,
-                    "high": e.seconds_high or e.seconds_per_run,
-                }
-                if spot:
-                    usd = {end: offer.spot_usd * seconds[end] / e.seconds_per_run for end in ENDS}
-                else:
-                    usd = {
-                        "low": offer.on_demand_usd_low or offer.on_demand_usd,
-                        "central": offer.on_demand_usd,
-                        "high": offer.on_demand_usd_high or offer.on_demand_usd,
-                    }
-                lines.append(Line(item.runs_per_month, seconds, usd, e.method))
-            name = f"{first.provider} {first.instance_type}" + (" (spot)" if spot else "")
-            hourly = (
-                (first.usd_per_hour * offers[0].spot_usd / offers[0].on_demand_usd)
-                if spot
-                else first.usd_per_hour
-            )
-            storage = provider_storage(catalog, first.provider) if terms and catalog else None
-            billing = (first.billing_increment_s, first.billing_minimum_s)
-            options.append(
-                Option(name, "rent", first.accelerator, tuple(lines), None, hourly, terms, storage, billing)
-            )
-    return options, unpriced
+def rentable(plan: Plan, rents: list[Option]) -> list[Option]:
+    """The rentals that may win: on-demand, and spot where the plan tolerates interruptions."""
+    return [r for r in rents if not r.name.endswith("(spot)") or plan.rent.get("spot")]
 
 
 @dataclass(frozen=True)
@@ -194,7 +142,7 @@ class Decision:
     options: tuple[Option, ...]  # own first, then rentals, each group cheapest first
     winner: Option
     best_own: Option | None
-    cheapest_rent: Option | None  # on-demand: spot capacity can vanish mid-run
+    cheapest_rent: Option | None  # on-demand, or spot where the plan tolerates interruptions
     payback_months: float | None
     break_even_scale: float | None
     robust: bool
@@ -226,7 +174,7 @@ def the(name: str) -> str:
 
 
 def decide(plan: Plan, owns: list[Option], rents: list[Option], unpriced: int = 0) -> Decision | None:
-    on_demand = [r for r in rents if not r.name.endswith("(spot)")]
+    on_demand = rentable(plan, rents)
     if not owns and not rents:
         return None
     owns = sorted(owns, key=lambda o: o.monthly_usd())

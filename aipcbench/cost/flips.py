@@ -1,8 +1,9 @@
 """Where the answer flips: each input of the decision moved on its own (a tornado), and the
 nearest change that turns buy into rent or back.
 
-The margin is the best owned option's month minus the cheapest on-demand rental's (below 0:
-owning wins). Each input moves between a stated low and high, everything else as planned:
+The margin is the best owned option's month minus the cheapest rental's that may win
+(on-demand, and spot where the plan tolerates it; below 0: owning wins). Each input moves
+between a stated low and high, everything else as planned:
 
     purchase price x0.7 .. x1.3        hours of use a day x0.5 .. x2 (at most 24)
     lifetime x0.67 .. x1.67            residual value 0 .. 50 % of the price
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from aipcbench.cost.decide import Decision, Line, Option
+from aipcbench.cost.decide import Decision, Line, Option, rentable
 from aipcbench.numbers import usd
 
 Options = tuple[list[Option], list[Option], float, str]  # owns, rents, plan scale, run-time end
@@ -193,13 +194,12 @@ def inputs(decision: Decision, owns: list[Option], rents: list[Option]) -> list[
 
 
 def margin(options: Options) -> float | None:
-    """Best owned month minus cheapest on-demand rental month; None without both."""
+    """Best owned month minus cheapest rental month (those that may win); None without both."""
     owns, rents, scale, end = options
-    on_demand = [r for r in rents if not r.name.endswith("(spot)")]
-    if not owns or not on_demand:
+    if not owns or not rents:
         return None
     own = min(o.monthly_usd(scale, end) for o in owns)
-    return own - min(r.monthly_usd(scale, end) for r in on_demand)
+    return own - min(r.monthly_usd(scale, end) for r in rents)
 
 
 def swing(item: Input, base: float) -> Swing | None:
@@ -239,6 +239,7 @@ def run_time_swing(owns: list[Option], rents: list[Option], base: float) -> Swin
 
 def swings(decision: Decision, owns: list[Option], rents: list[Option]) -> tuple[Swing, ...]:
     """The tornado, widest swing first; empty without both an owned and a rented option."""
+    rents = rentable(decision.plan, rents)
     base = margin((owns, rents, 1.0, "central"))
     if base is None or decision.best_own is None or decision.best_own.machine is None:
         return ()

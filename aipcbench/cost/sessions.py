@@ -30,6 +30,7 @@ from typing import Any
 
 from aipcbench.catalog import Catalog
 from aipcbench.cost.formulas import billed_seconds
+from aipcbench.cost.spot import ASSUMED_INTERRUPTIONS_PER_HOUR
 from aipcbench.errors import DataError
 from aipcbench.units import SECONDS_PER_HOUR
 
@@ -48,6 +49,9 @@ RENT_KEYS = {
     "keep_data",
     "upload_mbit_s",
     "egress_gb_per_month",
+    "spot",
+    "spot_interruptions_per_hour",
+    "checkpoint_minutes",
 }
 
 
@@ -63,6 +67,9 @@ class RentTerms:
     upload_mbit_s: float
     egress_gb_per_month: float
     assumed: tuple[str, ...] = ()
+    spot_allowed: bool = False  # the plan tolerates interruptions: a spot rental may win
+    spot_interruptions_per_hour: float = ASSUMED_INTERRUPTIONS_PER_HOUR
+    checkpoint_s: float | None = None  # None: an interrupted run starts over
 
     @property
     def overhead_s(self) -> float:
@@ -79,7 +86,10 @@ class RentTerms:
         return (
             f"renting: {self.sessions_per_month:.3g} sessions a month, each billing "
             f"{self.overhead_s / 60:.1f} min beside its runs (set-up, upload, idle before autostop); "
-            f"{kept}; {self.egress_gb_per_month:g} GB egress a month"
+            f"{kept}; {self.egress_gb_per_month:g} GB egress a month; spot: "
+            f"{self.spot_interruptions_per_hour:g} interruptions a running hour, "
+            + (f"checkpoints every {self.checkpoint_s / 60:g} min" if self.checkpoint_s else "no checkpoints")
+            + ("" if self.spot_allowed else ", not allowed to win (spot = true in [rent] allows it)")
         )
 
 
@@ -168,12 +178,14 @@ def read_rent_table(where: str, table: Any) -> dict[str, Any]:
         "data_gb": (0, 1e6),
         "upload_mbit_s": (0.01, 1e6),
         "egress_gb_per_month": (0, 1e7),
+        "spot_interruptions_per_hour": (0, 100),
+        "checkpoint_minutes": (0.1, 1e6),
     }
     given: dict[str, Any] = {}
     for key, value in table.items():
-        if key == "keep_data":
+        if key in ("keep_data", "spot"):
             if not isinstance(value, bool):
-                raise DataError(f"{where}: [rent]: key 'keep_data' must be true or false")
+                raise DataError(f"{where}: [rent]: key '{key}' must be true or false")
             given[key] = value
         else:
             given[key] = _number(f"{where}: [rent]", key, value, *limits[key])
@@ -226,4 +238,22 @@ def rent_terms(given: dict[str, Any], cells, startup_s: float | None, startup_ba
     if not keep and "upload_mbit_s" not in given:
         assumed.append(f"upload at {ASSUMED_UPLOAD_MBIT_S:g} Mbit/s ASSUMED")
     egress = given.get("egress_gb_per_month", 0.0)
-    return RentTerms(sessions, setup_s, idle * 60, data, keep, upload, egress, tuple(assumed))
+    rate = given.get("spot_interruptions_per_hour")
+    if rate is None:
+        rate = ASSUMED_INTERRUPTIONS_PER_HOUR
+        assumed.append(f"spot: {rate:g} interruptions a running hour ASSUMED")
+    checkpoint = given.get("checkpoint_minutes")
+    spot = given.get("spot", False)
+    return RentTerms(
+        sessions,
+        setup_s,
+        idle * 60,
+        data,
+        keep,
+        upload,
+        egress,
+        tuple(assumed),
+        spot,
+        rate,
+        checkpoint * 60 if checkpoint else None,
+    )
