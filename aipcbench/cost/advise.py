@@ -15,6 +15,7 @@ from aipcbench.config import PricingConfig
 from aipcbench.cost.compare import CellComparison, compare
 from aipcbench.cost.decide import Decision, decide, own_option
 from aipcbench.cost.flips import with_flips
+from aipcbench.cost.hybrid import with_mix
 from aipcbench.cost.machine import MachineProfile, build_profile, load_profile
 from aipcbench.cost.plan import default_plan, read_plan
 from aipcbench.cost.rentals import rent_options
@@ -102,7 +103,8 @@ def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingC
     known = startup_s if (startup_note or pricing.startup_s is not None) else None
     terms = rent_terms(plan.rent, cells, known, startup_note or "--startup-s")
     rents, unpriced = rent_options(plan, per_machine[0], terms, catalog) if per_machine else ([], 0)
-    decision = with_flips(decide(plan, owns, rents, unpriced), owns, rents) if plan.items else None
+    decision = decide(plan, owns, rents, unpriced) if plan.items else None
+    decision = with_mix(with_flips(decision, owns, rents), owns, rents)
     records = [record for document in documents for record in document.serving]
     serving = [decide_serving(item, catalog, records, machines) for item in plan.serve]
     for answer in serving:

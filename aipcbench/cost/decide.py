@@ -76,8 +76,9 @@ class Option:
         m = self.machine
         return machines * (cash.hardware_usd_per_month(m) + cash.upkeep_usd_per_month(m)) if m else 0.0
 
-    def running_usd(self, scale: float = 1.0, end: str = "central") -> float:
-        """Electricity at load and idle (own), or the rental bill (rent), per month."""
+    def running_usd(self, scale: float = 1.0, end: str = "central", machines: int | None = None) -> float:
+        """Electricity at load and idle (own, on ``machines`` or as many as the work needs), or
+        the rental bill (rent), per month."""
         if self.terms is not None and self.storage is not None and self.usd_per_hour is not None:
             runs = scale * sum(line.runs for line in self.lines)
             busy_s = self.busy_hours(scale, end) * SECONDS_PER_HOUR
@@ -86,9 +87,8 @@ class Option:
         if self.kind == "rent" or self.machine is None:
             return variable
         m = self.machine
-        idle_hours = max(
-            self.machines(scale, end) * self.available_hours() - self.busy_hours(scale, end), 0.0
-        )
+        count = self.machines(scale, end) if machines is None else machines
+        idle_hours = max(count * self.available_hours() - self.busy_hours(scale, end), 0.0)
         idle = idle_hours * (m.idle_power_w or 0.0) / 1000.0 * cash.usd_per_kwh(m)
         return variable + idle
 
@@ -150,6 +150,7 @@ class Decision:
     sentence: str
     unpriced_offers: int
     swings: tuple = ()  # cost.flips.Swing: each input moved on its own, widest first
+    mix: object = None  # cost.hybrid.Mix: own a base, rent the rest, over the plan's months
 
 
 def _winner(owns: list[Option], rents: list[Option], scale: float, end: str) -> Option:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aipcbench.cost.plan_tables import checked_tables
+from aipcbench.cost.plan_tables import checked_tables, read_profile_table
 from aipcbench.cost.serve_plan import ServeItem, read_serve_items
 from aipcbench.cost.serving_estimate import BITS_PER_WEIGHT
 from aipcbench.cost.sessions import read_rent_table
@@ -63,6 +63,7 @@ class Plan:
     source: str  # the file, or how the default was made
     serve: tuple[ServeItem, ...] = ()  # [[serve]] items: priced by cost.serve_decide
     rent: dict[str, Any] = field(default_factory=dict)  # [rent]: the terms given (cost.sessions)
+    profile: dict[str, Any] = field(default_factory=dict)  # [profile]: load by month (cost.hybrid)
 
 
 def default_plan(cells: list[tuple[str, str, str]]) -> Plan:
@@ -86,16 +87,22 @@ def read_plan(
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: TOML syntax error: {exc}") from None
     work = data.get("work", [] if "serve" in data else None)
-    if not isinstance(work, list) or not (work or data.get("serve")) or set(data) - {"work", "serve", "rent"}:
+    if (
+        not isinstance(work, list)
+        or not (work or data.get("serve"))
+        or set(data) - {"work", "serve", "rent", "profile"}
+    ):
         raise DataError(
-            f"{path}: a plan is a list of [[work]] and [[serve]] tables and a [rent] table (nothing else)"
+            f"{path}: a plan is a list of [[work]] and [[serve]] tables, a [rent] and a [profile] "
+            "table (nothing else)"
         )
     serve = read_serve_items(str(path), data.get("serve"), set(model_keys), set(BITS_PER_WEIGHT))
     items = [
         _item(where, item, tokens_per_run)
         for where, item in checked_tables(str(path), "work", work, ITEM_KEYS)
     ]
-    return Plan(tuple(items), str(path), serve, read_rent_table(str(path), data.get("rent")))
+    rent = read_rent_table(str(path), data.get("rent"))
+    return Plan(tuple(items), str(path), serve, rent, read_profile_table(str(path), data.get("profile")))
 
 
 def _workload_and_size(

@@ -197,13 +197,14 @@ def decision_context(decision: Any) -> dict[str, Any] | None:
     """The decision's sentence, its options and the monthly cost against plan scale."""
     if decision is None:
         return None
-    from aipcbench.report.decision_views import option_rows, present_value_line, rent_terms_of
+    from aipcbench.report.decision_views import mix_line, option_rows, present_value_line, rent_terms_of
 
     terms = rent_terms_of(decision)
     return {
         "sentence": decision.sentence,
         "rent_terms": terms.describe() if terms else "",
         "present_value": present_value_line(decision),
+        "mix": mix_line(decision),
         "rent_assumptions": list(terms.assumed) if terms else [],
         "robust": decision.robust,
         "plan": decision.plan.source,

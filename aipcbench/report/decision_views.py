@@ -107,8 +107,17 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
     lines += text_table(table, indent="  ")
     if decision.unpriced_offers:
         lines.append(f"  {decision.unpriced_offers} offer(s) could not price the plan (no run time there)")
+    if mix_line(decision):
+        lines.append(safe_text(mix_line(decision)))
     lines += tornado_text(decision)
     return "\n".join(lines)
+
+
+def mix_line(decision: Decision) -> str:
+    """The cheapest mix of owning and renting (``cost.hybrid``), where the plan has a profile
+    over the year or a mix beats both pure answers; empty otherwise."""
+    mix = decision.mix
+    return mix.sentence() if mix is not None and (decision.plan.profile or mix.beats_both) else ""
 
 
 def _signed(value: float) -> str:
