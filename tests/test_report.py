@@ -48,9 +48,11 @@ def test_page_data_matches_the_cost_and_results_code():
     expected = cost.local_cost_per_run(local_record.run.time_s, local_record.energy.per_run_j, per_hour, 0.2)
     assert vgg.local.total_usd == pytest.approx(expected.total_usd)
     cost_fig = figures["cost"]
-    hardware = cost_fig["data"][0]
-    index = hardware["x"].index("vgg16-cifar10:train fp32 · local")
-    assert hardware["y"][index] == pytest.approx(expected.hardware_usd)
+    local = cost_fig["data"][0]  # one row per cell: this machine's cost per run, split in the hover
+    index = local["y"].index("vgg16-cifar10:train fp32")
+    assert local["x"][index] == pytest.approx(expected.total_usd)
+    assert local["customdata"][index][0] == pytest.approx(expected.hardware_usd)
+    assert len(set(local["y"])) == len(local["y"]) == len(comparisons)  # one row a cell, not a bar an offer
     # the H100 offers are measured from the second host's file
     lambda_h100 = next(o for o in vgg.offers if o.instance_type == "gpu_1x_h100_sxm5")
     fixture_record = next(r for r in documents[0].records if r.cell == "vgg16-cifar10:train@cuda:0/fp32")

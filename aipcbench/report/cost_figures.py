@@ -13,56 +13,54 @@ from aipcbench.units import DAYS_PER_MONTH
 
 
 def cost_breakdown(comparisons: list[CellComparison], chosen: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stacked bars per cell: local (hardware + electricity) next to the cloud options.
+    """A dot plot, one row per cell: this machine's cost per run (hardware + electricity, split in
+    the hover) beside the few rentals that matter (``context.chosen_cloud_options``), measured
+    and estimated apart. One row per cell keeps ~60 options readable where bars did not.
 
     Log scale: costs per run span several orders of magnitude between workloads."""
-    x_local, x_cloud = [], []
-    hardware, electricity, rental = [], [], []
+    labels = [c.label for c in comparisons]
+    local = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "this machine (hardware + electricity)",
+        "x": [c.local.total_usd for c in comparisons],
+        "y": labels,
+        "customdata": [[c.local.hardware_usd, c.local.electricity_usd] for c in comparisons],
+        "hovertemplate": "%{y}: $%{x:.4g} a run (hardware $%{customdata[0]:.4g}, "
+        "electricity $%{customdata[1]:.4g})<extra></extra>",
+        "marker": {"color": COLORS["hardware"], "symbol": "diamond", "size": 11},
+    }
+    rented = {True: ([], [], []), False: ([], [], [])}  # measured? -> x, y, hover
     for comparison, options in zip(comparisons, chosen):
-        x_local.append(f"{comparison.label} · local")
-        hardware.append(comparison.local.hardware_usd)
-        electricity.append(comparison.local.electricity_usd)
         for option in options:
-            x_cloud.append(f"{comparison.label} · {option['label']} ({option['evidence']})")
-            rental.append(option["on_demand_usd"])
-    data = [
-        {
-            "type": "bar",
-            "name": "hardware share (local)",
-            "x": x_local,
-            "y": hardware,
-            "marker": {"color": COLORS["hardware"]},
-        },
-        {
-            "type": "bar",
-            "name": "electricity (local)",
-            "x": x_local,
-            "y": electricity,
-            "marker": {"color": COLORS["electricity"]},
-        },
-        {
-            "type": "bar",
-            "name": "rental, on-demand",
-            "x": x_cloud,
-            "y": rental,
-            "marker": {"color": COLORS["rental"]},
-        },
-    ]
-    order = [
-        label
-        for c, options in zip(comparisons, chosen)
-        for label in [f"{c.label} · local"] + [f"{c.label} · {o['label']} ({o['evidence']})" for o in options]
-    ]
-    layout = base_layout(
-        "Cost per run: local vs cloud (USD, log scale)",
-        "USD per run",
-        log=True,
-        barmode="stack",
-        height=640,
-        xaxis={"categoryorder": "array", "categoryarray": order, "tickangle": -50, "automargin": True},
-        legend={"orientation": "h", "y": 1.08},
-    )
-    layout["margin"]["b"] = 260
+            x, y, text = rented[option["evidence"] == "measured"]
+            x.append(option["on_demand_usd"])
+            y.append(comparison.label)
+            text.append(f"{option['label']} ({option['evidence']})")
+    data = [local]
+    for measured, (x, y, text) in rented.items():
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "rented, measured" if measured else "rented, published or estimated",
+                "x": x,
+                "y": y,
+                "text": text,
+                "hovertemplate": "%{text}: $%{x:.4g} a run<extra></extra>",
+                "marker": {
+                    "color": COLORS["rental"],
+                    "size": 8,
+                    "symbol": "circle" if measured else "circle-open",
+                },
+            }
+        )
+    layout = base_layout("Cost per run: this machine and the rentals that matter (USD, log scale)", "")
+    layout["xaxis"] = {"type": "log", "title": {"text": "USD per run"}}
+    layout["yaxis"] = {"categoryorder": "array", "categoryarray": labels[::-1], "automargin": True}
+    layout["height"] = 220 + 36 * len(labels)
+    layout["legend"] = {"orientation": "h", "y": -0.12, "yanchor": "top"}
+    layout["margin"]["b"] = 110
     return {"data": data, "layout": layout}
 
 
@@ -249,7 +247,7 @@ def tornado(decision: Any) -> dict[str, Any]:
         {
             "type": "bar",
             "orientation": "h",
-            "name": end,
+            "name": f"each input at its {end} end",
             "y": names,
             "x": [getattr(s, f"{end}_margin_usd") - base for s in reversed(decision.swings)],
             "base": base,
@@ -259,6 +257,8 @@ def tornado(decision: Any) -> dict[str, Any]:
         for end in ("low", "high")
     ]
     layout["barmode"] = "overlay"
+    layout["yaxis"] = {"type": "category", "automargin": True}
+    layout["height"] = 200 + 34 * len(names)
     layout["xaxis"] = {
         "title": {"text": "owning minus renting, USD a month (below 0: owning wins)"},
         "zeroline": True,
