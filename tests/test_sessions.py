@@ -182,3 +182,15 @@ def test_spot_wins_only_where_the_plan_tolerates_interruptions():
     tolerant = Plan(item, "p", rent={"spot": True})
     assert decide(tolerant, [], [on_demand, spot]).winner is spot
     assert "spot: 0.01 interruptions a running hour" in rent_terms({"spot": True}, [], None).describe()
+
+
+def test_data_sizes_read_as_people_write_them():
+    from aipcbench.cost.sessions import gigabytes
+
+    assert [gigabytes(v) for v in (0.001, 0.72, 12.5, 500, 12_345.6)] == [
+        "under 0.01 GB",
+        "0.72 GB",
+        "12.5 GB",
+        "500 GB",
+        "12,346 GB",
+    ]

@@ -94,7 +94,9 @@ class RentTerms:
 
 
 def gigabytes(value: float) -> str:
-    return "under 0.01 GB" if value < 0.01 else f"{value:,.3g} GB"
+    if value < 0.01:
+        return "under 0.01 GB"
+    return f"{value:,.0f} GB" if value >= 100 else f"{value:.3g} GB"
 
 
 @dataclass(frozen=True)
