@@ -102,6 +102,11 @@ class PricingConfig:
     more_presets: tuple[str, ...] = ()  # further candidates from catalog presets (--preset again)
     plan: Path | None = None
 
+    def input_files(self) -> list[Path]:
+        """Every file this pricing reads besides the results: an output must never replace one."""
+        named = [*self.catalog_files, self.machine_file, *self.more_machines, self.plan]
+        return [Path(p) for p in named if p is not None]
+
 
 @dataclass(frozen=True)
 class CostConfig:

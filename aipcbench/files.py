@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from aipcbench.errors import UserInputError
+from aipcbench.errors import DataError, UserInputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 MAX_RESULTS_BYTES = 256 * 2**20  # a full suite with every sample kept is a few MB
-MAX_TABLE_BYTES = 64 * 2**20  # catalogs, machine profiles, plans
+MAX_TABLE_BYTES = 64 * 2**20  # catalogs
+MAX_TOML_BYTES = 2**20  # a machine profile or a plan is a few hundred bytes
 
 
 class UnreadableFile(OSError):
@@ -61,6 +68,21 @@ def read_text(path: Path, limit_bytes: int) -> str:
     except UnicodeDecodeError:
         raise UnreadableFile("not UTF-8 text") from None
     return text[1:] if text.startswith("\ufeff") else text
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """A TOML file a user names (a machine profile, a plan): read with ``read_text``'s limits and
+    parsed, every failure one line naming the file, a nesting too deep for the parser included."""
+    try:
+        text = read_text(path, MAX_TOML_BYTES)
+    except UnreadableFile as exc:
+        raise DataError(f"{path}: cannot read {what}: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: TOML syntax error: {exc}") from None  # names line and column
+    except RecursionError:
+        raise DataError(f"{path}: {what} nested too deeply to read") from None
 
 
 def check_output_path(out: Path, flag: str, inputs: Iterable[Path] = ()) -> Path:

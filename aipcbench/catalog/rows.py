@@ -250,8 +250,11 @@ ALLOWED = {
 }
 
 
+MAX_CATALOG_NUMBER = 1e18  # above every price, peak, size and counted step; far below overflow
+
+
 def number_field(path: Path, line: int, field: str, text: str, required: bool) -> float | None:
-    """A numeric cell: finite and >= 0; empty is None unless ``required``."""
+    """A numeric cell: finite, >= 0 and at most 1e18; empty is None unless ``required``."""
     text = (text or "").strip()
     if not text:
         if required:
@@ -263,4 +266,6 @@ def number_field(path: Path, line: int, field: str, text: str, required: bool) -
         raise DataError(f"{path}:{line}: field '{field}' is not a number: {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise DataError(f"{path}:{line}: field '{field}' must be a finite number >= 0, got {text}")
+    if value > MAX_CATALOG_NUMBER:
+        raise DataError(f"{path}:{line}: field '{field}' is out of range ({value:g}, at most 1e18)")
     return value

@@ -25,6 +25,7 @@ from aipcbench.config import CloudConfig
 from aipcbench.errors import AipcbenchError, Interrupted, StorageError, UserInputError, exception_line
 from aipcbench.files import check_output_path
 from aipcbench.report.formatters import duration, safe_text, usd
+from aipcbench.results.atomic import write_text_atomic
 
 
 def budgets(config: CloudConfig) -> list[Budget]:
@@ -67,7 +68,7 @@ def task_command(config: CloudConfig) -> int:
             else config.out.with_name(f"{plan.request.skypilot_name}-{config.out.name}")
         )
         try:
-            check_output_path(out, "--out").write_text(text)
+            write_text_atomic(check_output_path(out, "--out", config.catalog_files), text)
         except OSError as exc:
             raise StorageError(f"cannot write the task '{out}': {exc.strerror or exc}") from None
         say(f"task for {plan.request.label} written to {out}")

@@ -30,12 +30,12 @@ from typing import Any
 from aipcbench.catalog import Catalog
 from aipcbench.cost.cash import CASH_KEYS, CASH_LIMITS, CashTerms, read_cash_terms
 from aipcbench.errors import DataError
-from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
+from aipcbench.files import read_toml as read_toml_file
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 DEFAULT_LIFETIME_YEARS = 3.0
 DEFAULT_HOURS_PER_DAY = 8.0
@@ -54,6 +54,7 @@ KEYS = {
     "accelerator",
     *CASH_KEYS,
 }
+TEXT_KEYS = ("preset", "name", "country", "accelerator")
 IDLE_SHARE_ASSUMED = 0.15  # idle draw as a share of load power when none is given, labelled
 
 
@@ -75,14 +76,7 @@ class MachineProfile:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = read_text(path, MAX_TABLE_BYTES)
-    except UnreadableFile as exc:
-        raise DataError(f"{path}: cannot read machine profile: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: TOML syntax error: {exc}") from None  # names line and column
+    data = read_toml_file(path, "machine profile")
     unknown = sorted(set(data) - KEYS)
     if unknown:
         raise DataError(f"{path}: unknown key '{unknown[0]}' (valid: {', '.join(sorted(KEYS))})")
@@ -140,6 +134,9 @@ def build_profile(
     assumption), the order of precedence read top to bottom.
     """
     where = _Where(origin, flags or {}, from_flags or set())
+    for key in TEXT_KEYS:
+        if values.get(key) is not None and not isinstance(values[key], str):
+            raise DataError(f"{where(key)} must be text, got {type(values[key]).__name__}")
     assumptions: list[str] = []
     preset = None
     if values.get("preset"):

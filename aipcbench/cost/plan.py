@@ -33,12 +33,12 @@ from aipcbench.cost.serve_plan import ServeItem, read_serve_items
 from aipcbench.cost.serving_estimate import BITS_PER_WEIGHT
 from aipcbench.cost.sessions import read_rent_table
 from aipcbench.errors import DataError
-from aipcbench.files import MAX_TABLE_BYTES, UnreadableFile, read_text
+from aipcbench.files import read_toml
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 WORKING_DAYS_PER_MONTH = 260 / 12
 MAX_RUNS_PER_MONTH = 1e9
@@ -80,12 +80,7 @@ def read_plan(
     """The plan in ``path``, every item checked against the measured cells (``tokens_per_run``:
     cell -> tokens in one run for generation cells, None for others) or, for ``[[serve]]``
     items, against the catalog's model shapes (``model_keys``)."""
-    try:
-        data = tomllib.loads(read_text(path, MAX_TABLE_BYTES))
-    except UnreadableFile as exc:
-        raise DataError(f"{path}: cannot read plan: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: TOML syntax error: {exc}") from None
+    data = read_toml(path, "plan")
     work = data.get("work", [] if "serve" in data else None)
     if (
         not isinstance(work, list)
@@ -135,6 +130,8 @@ def _item(
     where: str, item: dict[str, Any], tokens_per_run: dict[tuple[str, str, str], float | None]
 ) -> PlanItem:
     dtype = item.get("dtype", "fp32")
+    if not isinstance(dtype, str) or not dtype:
+        raise DataError(f"{where}: key 'dtype' must be text, e.g. \"bf16\"")
     cell = (*_workload_and_size(where, item, dtype, tokens_per_run), dtype)
     if cell not in tokens_per_run:
         known = ", ".join(sorted(f"{w}:{s} {d}" for w, s, d in tokens_per_run)) or "none"

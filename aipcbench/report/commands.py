@@ -159,7 +159,8 @@ def report_path(out: Path | None, inputs: list[Path]) -> Path:
 
 def report_command(config: ReportConfig) -> int:
     pricing = config.pricing
-    out = report_path(config.out, discover(list(pricing.results))) if config.format == "html" else None
+    inputs = [*discover(list(pricing.results)), *pricing.input_files()]
+    out = report_path(config.out, inputs) if config.format == "html" else None
     documents, advice = priced(pricing)
     machine, comparisons = advice.machine, advice.comparisons
     if out is None:

@@ -20,6 +20,8 @@ import typing
 from functools import cache
 from typing import Any
 
+MAX_SECONDS = 1e9  # 31.7 years: no step, warm-up or run aipcbench times is longer
+MAX_MAGNITUDE = 1e30  # above any FLOP or byte count of a real run, far below float overflow
 NON_NEGATIVE_SUFFIXES = ("_s", "_j", "_w", "_bytes", "_usd", "_per_s", "_kwh", "_per_run")
 
 
@@ -118,8 +120,14 @@ def _convert(annotation: Any, value: Any, path: str, name: str) -> Any:
 
 
 def _check_sign(value: float, path: str, name: str) -> Any:
+    """Signs and ranges: a negative count or time is refused, and so is a finite but absurd
+    figure (a run of 1e308 s) that would overflow arithmetic downstream (a machine count)."""
     if value < 0 and name.endswith(NON_NEGATIVE_SUFFIXES):
         raise RecordTypeError(f"{path}: must be >= 0, got {value:g}")
+    if name.endswith("_s") and not name.endswith("_per_s") and value > MAX_SECONDS:
+        raise RecordTypeError(f"{path}: {value:g} s is out of range (more than 30 years)")
+    if abs(value) > MAX_MAGNITUDE:
+        raise RecordTypeError(f"{path}: {value:g} is out of range (beyond 1e30)")
     return value
 
 
