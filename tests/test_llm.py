@@ -1,10 +1,12 @@
 """Any causal LM: catalog shapes, safe loading, quantized weights and their fidelity, fit skips."""
 
+import json
+
 import pytest
 import torch
 
 from aipcbench.catalog import load_catalog
-from aipcbench.errors import UserInputError
+from aipcbench.errors import DataError, UserInputError
 from tests import datafiles
 from workloads import causal_lm, fidelity, quantize
 from workloads.base import PrepareContext, Unsupported, WorkloadOptions
@@ -183,3 +185,35 @@ def test_a_partial_checkpoint_is_refused_naming_what_is_missing(tmp_path, maker)
     )
     with pytest.raises(DataError, match=r"a partial checkpoint: [12] of the model's weights are missing"):
         load_pretrained(folder)
+
+
+def test_a_config_that_lies_about_the_model_is_refused_before_anything_is_built(tmp_path):
+    """The model is built from config.json: a config claiming a far larger model than its
+    safetensors hold would pass a fit check counted from the weights and be killed by the
+    out-of-memory killer. Both figures are named."""
+    folder = datafiles.tiny_llama(tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    config["num_hidden_layers"] = 200  # 200 layers of a model whose weights hold 2
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(
+        DataError, match=r"config.json builds [\d,]+ parameters but the safetensors files hold 426,624"
+    ):
+        causal_lm.prepare(ctx("fp32", folder))
+    config["num_hidden_layers"] = 10**6  # not even counted on the meta device
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(DataError, match="1e\\+06 layers.*not a model to build"):
+        causal_lm.prepare(ctx("fp32", folder))
+
+
+@pytest.mark.parametrize("target", ["pytorch_model.bin", "../elsewhere.safetensors", "sub/model.safetensors"])
+def test_a_sharded_index_may_name_only_safetensors_in_the_folder(tmp_path, target):
+    folder = datafiles.tiny_llama(tmp_path)
+    (folder / "model.safetensors").rename(folder / "model-00001-of-00001.safetensors")
+    torch.save({}, folder / "pytorch_model.bin")  # a pickle: must never be opened
+    index = {
+        "metadata": {},
+        "weight_map": {"lm_head.weight": target, "model.norm.weight": "model-00001-of-00001.safetensors"},
+    }
+    (folder / "model.safetensors.index.json").write_text(json.dumps(index))
+    with pytest.raises(UserInputError, match="only safetensors files in the folder are loaded"):
+        causal_lm.prepare(ctx("fp32", folder))

@@ -38,7 +38,15 @@ from workloads.base import (
     device_kind,
 )
 from workloads.generation import Lengths, LoadedModel, generation_workload
-from workloads.lm_models import load_pretrained, random_model, read_config, shape_of, transformers_config
+from workloads.lm_models import (
+    built_parameters,
+    load_pretrained,
+    random_model,
+    read_config,
+    require_safetensors,
+    shape_of,
+    transformers_config,
+)
 from workloads.precision import TORCH_DTYPES
 
 LENGTHS = Lengths(prompt_tokens=32, new_tokens=64, quick_new_tokens=16, run_generations=1_000)
@@ -97,6 +105,22 @@ def device_memory_bytes(device_id: str) -> tuple[float, str]:
 # measured peak RSS over the fp32 weights, Llama-3.2-1B-shaped (4.9 GB fp32): 1.23x for int8,
 # 1.48x for int4 (aipcbench run --workloads causal-lm:batch1 --model llama3.2-1b --dtype int8,int4).
 BUILD_PEAK_FACTOR = 1.5
+AGREEMENT = 0.01  # weights and config may differ by buffers or a tied head counted twice, no more
+
+
+def agreed_parameters(directory: Path) -> int:
+    """The parameters ``config.json`` builds, refused in one line when the safetensors files
+    hold a different number (a config that lies would pass the fit check and be killed by the
+    out-of-memory killer while building; weights that lie would load into the wrong model)."""
+    config = read_config(directory)
+    require_safetensors(directory)
+    built, stored = built_parameters(config), safetensors_parameters(directory)
+    if abs(built - stored) > AGREEMENT * max(built, stored):
+        raise DataError(
+            f"{directory}: config.json builds {built:,} parameters but the safetensors files hold "
+            f"{stored:,}: refusing a model directory whose weights and config disagree"
+        )
+    return built
 
 
 def safetensors_parameters(directory: Path) -> int:
@@ -134,8 +158,8 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     shape, directory = resolve(ctx.options.model, ctx.data_dir)
     batch = 1 if ctx.size == "batch1" else (8 if ctx.device_type == "cpu" else 32)
     prompt_tokens, new_tokens, _ = LENGTHS.resolve(ctx)
-    if directory is not None and not shape.parameters:  # a directory: count before loading
-        shape = replace(shape, parameters=float(safetensors_parameters(directory)))
+    if directory is not None:  # the model is built from its config.json: count that, before loading
+        shape = replace(shape, parameters=float(agreed_parameters(directory)))
     needed = check_fit(ctx, shape, batch, prompt_tokens + new_tokens)
     device = torch.device(ctx.device_id)
     if directory is not None:

@@ -11,13 +11,14 @@ is refused with how to convert it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from aipcbench.catalog.rows import ModelConfig
-from aipcbench.errors import DataError, UserInputError
+from aipcbench.errors import DataError, UserInputError, exception_line
 
 # transformers model types aipcbench builds and loads (their forward takes past_key_values)
 ARCHITECTURES = ("gpt2", "llama", "qwen2")
@@ -115,11 +116,7 @@ def load_pretrained(directory: Path):
     from transformers import AutoModelForCausalLM
 
     config = read_config(directory)
-    if not any((directory / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
-        pickled = (directory / "pytorch_model.bin").is_file()
-        raise UserInputError(
-            f"--model: {directory}: no model.safetensors" + (f" ({PICKLED_REFUSED})" if pickled else "")
-        )
+    require_safetensors(directory)
     try:
         model, info = AutoModelForCausalLM.from_pretrained(
             str(directory),
@@ -141,6 +138,61 @@ def load_pretrained(directory: Path):
             f"(first: {', '.join(missing[:3])}); they would stay random under a 'pretrained' label"
         )
     return model, config
+
+
+MAX_INDEX_BYTES = 16 * 2**20  # a sharded checkpoint's weight map: a few MB for the largest models
+
+
+def require_safetensors(directory: Path) -> None:
+    """A directory whose weights are safetensors, and only those (``check_index``), or one line."""
+    if not any((directory / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
+        pickled = (directory / "pytorch_model.bin").is_file()
+        raise UserInputError(
+            f"--model: {directory}: no model.safetensors" + (f" ({PICKLED_REFUSED})" if pickled else "")
+        )
+    check_index(directory)
+
+
+def check_index(directory: Path) -> None:
+    """A sharded checkpoint's index may only name safetensors files in the directory itself: an
+    index pointing at a pickled ``pytorch_model.bin`` (or outside the folder) is refused before
+    transformers would open it."""
+    path = directory / "model.safetensors.index.json"
+    if not path.is_file():
+        return
+    try:
+        if path.stat().st_size > MAX_INDEX_BYTES:
+            raise ValueError(f"larger than {MAX_INDEX_BYTES // 2**20} MiB")
+        index = json.loads(path.read_text(encoding="utf-8"))
+        files = set(index["weight_map"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DataError(f"{path}: not a usable safetensors index: {exception_line(exc)}") from None
+    for name in sorted(map(str, files)):
+        if not name.endswith(".safetensors") or Path(name).name != name:
+            raise UserInputError(
+                f"--model: {path} names {name!r}: only safetensors files in the folder are loaded "
+                f"({PICKLED_REFUSED})"
+            )
+
+
+MAX_LAYERS = 1024  # beyond any published decoder; a config claiming more is refused unbuilt
+MAX_WIDTH = 2**20
+
+
+def built_parameters(config) -> int:
+    """Parameters of the model ``config`` builds, counted on the meta device: the figure the
+    fit check must use, since the model is built from the config, not from the weight files."""
+    from transformers import AutoModelForCausalLM
+
+    shape = shape_of(config, "", "")
+    widths = (shape.hidden, shape.intermediate, shape.vocab, shape.heads * shape.head_dim)
+    if shape.layers > MAX_LAYERS or max(widths) > MAX_WIDTH:
+        raise DataError(
+            f"config.json: {shape.layers:g} layers, widths up to {max(widths):g}: not a model to build"
+        )
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    return sum(p.numel() for p in model.parameters())
 
 
 def random_model(config, device: torch.device, seed: int, dtype: torch.dtype):
