@@ -6,6 +6,12 @@ and the exit code carried by the class, so no user-caused failure ever shows a t
 
 from __future__ import annotations
 
+import re
+
+# every control character (escape sequences, newlines, tabs, C1 controls, Unicode line breaks):
+# what no terminal, CSV cell or Markdown table may receive from text aipcbench did not write
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
 
 class AipcbenchError(Exception):
     """Base class: a failure with a one-line message and the exit code it maps to."""
@@ -56,7 +62,8 @@ class StorageError(AipcbenchError):
 
 
 def exception_line(exc: BaseException) -> str:
-    """Any exception as ``Type: message`` on one line, at most 300 characters: how a failed
-    cell, probe or figure is recorded."""
-    text = " ".join(str(exc).split())
+    """Any exception as ``Type: message`` on one line, at most 300 characters, its control
+    characters blanked (a library's message may carry terminal escapes): how a failed cell,
+    probe or figure is recorded."""
+    text = " ".join(CONTROL_CHARACTERS.sub(" ", str(exc)).split())
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__

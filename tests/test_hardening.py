@@ -288,6 +288,19 @@ def test_a_full_disk_ends_the_run_with_one_line_and_keeps_what_was_written(cli, 
     assert [r.workload for r in kept.records] == ["null"]  # the last complete write
 
 
+def test_a_full_disk_at_the_first_write_is_one_line_and_leaves_no_empty_file(cli, tmp_path, monkeypatch):
+    from aipcbench.results import store
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "write_text_atomic", full)
+    args = ("--devices", "cpu", "--workloads", "null", "--no-report", "--results-dir", str(tmp_path), *FAST)
+    code, _, err = cli("run", *args)
+    assert code == 1 and err.strip().splitlines()[-1].endswith("No space left on device"), err
+    assert "Traceback" not in err and list(tmp_path.glob("run-*.json")) == []
+
+
 def test_a_full_disk_while_writing_the_report_is_one_line(cli, tmp_path, monkeypatch):
     from aipcbench.report import render
 

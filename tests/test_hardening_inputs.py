@@ -118,3 +118,12 @@ def test_an_absurd_catalog_number_is_refused_with_its_field(cli, tmp_path):
     code, _, err = cli("cost", str(RESULTS), "--catalog", str(catalog))
     assert code == 2 and "field 'volume_usd_per_gb_month' is out of range" in err and err.count("\n") == 1
     assert os.path.exists(RESULTS)
+
+
+def test_a_library_message_with_terminal_escapes_is_blanked_where_it_is_recorded():
+    from aipcbench.errors import exception_line
+
+    hostile = RuntimeError("boom \x1b]0;pwned\x07 \x1b[31mred\x1b[0m \x9b2J line\nbreak \u2028 end")
+    line = exception_line(hostile)
+    assert line.startswith("RuntimeError: boom ") and "end" in line
+    assert not any(c in line for c in ("\x1b", "\x07", "\x9b", "\n", "\u2028"))

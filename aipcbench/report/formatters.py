@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from aipcbench.errors import CONTROL_CHARACTERS
 from aipcbench.numbers import si, usd  # noqa: F401  (re-exported: the one rule)
 from aipcbench.units import J_PER_WH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
 def safe_text(value: Any) -> str:
     """Text with every control character (escape sequences, newlines, tabs) replaced by a
     space: what a terminal or a Markdown table may print."""
-    return _CONTROL.sub(" ", str(value))
+    return CONTROL_CHARACTERS.sub(" ", str(value))
 
 
 def csv_cell(value: Any) -> Any:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aipcbench.errors import ResultsFileError, UserInputError
+from aipcbench.errors import ResultsFileError, StorageError, UserInputError
 from aipcbench.files import MAX_RESULTS_BYTES, UnreadableFile, read_text
 from aipcbench.results.atomic import write_text_atomic
 from aipcbench.results.device_facts import NO_FACTS, DeviceFacts
@@ -74,7 +74,11 @@ class ResultsWriter:
             "serving": [],
         }
         self.serving: list[ServingRecord] = []
-        self._flush()
+        try:
+            self._flush()
+        except OSError as exc:  # a full disk at the first write: no empty file left behind
+            self.path.unlink(missing_ok=True)
+            raise StorageError(f"cannot write results in '{directory}': {exc.strerror or exc}") from None
 
     def set_devices(self, facts: dict[str, DeviceFacts], carbon: dict[str, Any] | None) -> None:
         self._document["devices_measured"] = facts
