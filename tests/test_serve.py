@@ -283,6 +283,23 @@ def test_a_broken_gguf_is_refused_before_a_server_starts(tmp_path, damage):
     assert "tiny.gguf" in str(caught.value) and "\n" not in caught.value.one_line()
 
 
+@pytest.mark.parametrize(
+    "method, factor, message",
+    [
+        ("add_block_count", 1000, "header says 2000 layers, the tensors hold 2"),
+        ("add_embedding_length", 64, "header says a width of 4096, the embedding holds 64"),
+    ],
+)
+def test_a_gguf_whose_header_lies_about_its_shape_is_refused(tmp_path, monkeypatch, method, factor, message):
+    import gguf
+
+    real = getattr(gguf.GGUFWriter, method)
+    monkeypatch.setattr(gguf.GGUFWriter, method, lambda self, n: real(self, n * factor))
+    path = write_random_gguf(TINY, tmp_path / "tiny.gguf")
+    with pytest.raises(DataError, match=message):
+        read_gguf_facts(path)
+
+
 def test_a_fifo_named_as_a_gguf_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "model.gguf"
     os.mkfifo(fifo)

@@ -2,8 +2,8 @@
 
 The header is read with the ``gguf`` package (the reader llama.cpp's own tools use); a file that
 is not GGUF, is truncated, or whose tensor table points past its end is refused with one line
-naming the file, before llama-server is asked to load it. The parameter count is summed from
-the tensor table's shapes.
+naming the file, before llama-server is asked to load it, and so is one whose header's layers or
+width disagree with its tensors. The parameter count is summed from the tensor table's shapes.
 """
 
 from __future__ import annotations
@@ -46,6 +46,21 @@ def _field_int(reader, key: str) -> int | None:
         return None
 
 
+def _check_shape_agrees(path: Path, reader, architecture: str) -> None:
+    """The header's shape (layers, width) against the tensors it describes: llama.cpp sizes its
+    KV cache and buffers from the header, so a header that lies is refused, naming both."""
+    names = [str(t.name) for t in reader.tensors]
+    blocks = {n.split(".")[1] for n in names if n.startswith("blk.") and n.count(".") >= 2}
+    said = _field_int(reader, f"{architecture}.block_count")
+    if said is not None and blocks and said != len(blocks):
+        raise DataError(f"--model: {path}: the header says {said} layers, the tensors hold {len(blocks)}")
+    embedding = next((t for t in reader.tensors if t.name == "token_embd.weight"), None)
+    width = _field_int(reader, f"{architecture}.embedding_length")
+    held = int(embedding.shape[0]) if embedding is not None else None
+    if held is not None and width is not None and held != width:
+        raise DataError(f"--model: {path}: the header says a width of {width}, the embedding holds {held}")
+
+
 def read_gguf_facts(path: Path) -> GgufFacts:
     path = Path(path)
     try:
@@ -78,6 +93,7 @@ def read_gguf_facts(path: Path) -> GgufFacts:
             f"--model: {path}: not a readable GGUF file ({type(exc).__name__}: {exc})"[:300]
         ) from None
     architecture = _field_text(reader, "general.architecture")
+    _check_shape_agrees(path, reader, architecture)
     tokens = reader.fields.get("tokenizer.ggml.tokens")
     file_type = _field_int(reader, "general.file_type")
     try:
