@@ -210,3 +210,39 @@ def test_a_report_with_two_candidates_and_a_plan_leads_with_the_decision(cli, tm
         first_section = page.evaluate("document.querySelector('main section').id")
         assert first_section == "decision"  # the decision comes first
     assert errors == []
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_the_page_fits_a_phone_a_laptop_and_a_wide_screen_and_prints_the_answer_first(cli, tmp_path):
+    """No sideways scroll of the page at 390, 1,280 and 1,920 px; no console errors; printed
+    (A4), the answer is on the first page."""
+    pytest.importorskip("playwright.sync_api")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[work]]\nworkload = "vgg16-cifar10:train"\nruns_per_month = 40\n'
+        '[[work]]\nworkload = "gpt2-generate:batched"\ntokens_per_month = 20_000_000\n'
+        "[profile]\nmonths = [1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3]\n"
+    )
+    out = tmp_path / "report.html"
+    args = (
+        "report",
+        str(DATA / "results-v3.json"),
+        "--preset",
+        "rtx4090-workstation",
+        "--preset",
+        "dgx-spark",
+    )
+    code, _, err = cli(*args, "--plan", str(plan), "--out", str(out))
+    assert code == 0, err
+    widths = {}
+    for width in (390, 1280, 1920):
+        with open_report(out, width=width, height=900) as (page, errors):
+            widths[width] = page.evaluate("document.documentElement.scrollWidth")
+            assert widths[width] <= width, f"the page is {widths[width]} px wide at {width} px"
+            assert errors == []
+            if width == 1280:
+                page.emulate_media(media="print")
+                sentence = page.locator("#decision-sentence").bounding_box()
+                assert sentence is not None and sentence["y"] + sentence["height"] < 1000  # A4 first page
+                page.pdf(path=str(tmp_path / "report.pdf"), format="A4")
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
