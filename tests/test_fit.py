@@ -49,8 +49,13 @@ def test_which_cards_hold_it():
 
 
 def test_fit_command_names_bad_input(cli):
-    code, out, err = cli("fit", "llama3.1-8b", "--dtype", "int4", "--batch", "1")
+    code, out, err = cli("fit", "llama3.1-8b", "--dtype", "bf16,int4", "--batch", "1")
     assert code == 0 and "int4, batch 1, context 4,096: 5.2 GiB" in out
+    # a table: one row a device, one column a configuration (16.2 GiB in bf16 misses a 16 GiB T4)
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("  ")}
+    assert rows["device"] == ["or", "preset", "memory", "bf16", "b1", "int4", "b1"]
+    assert rows["T4"] == ["16", "GiB", "no", "fits", "(33%)"]
+    assert rows["H100-SXM"][:4] == ["80", "GiB", "fits", "(20%)"]
     code, _, err = cli("fit", "llama-99b")
     assert code == 2 and "unknown model 'llama-99b'" in err
     code, _, err = cli("fit", "llama3.1-8b", "--dtype", "int3")

@@ -6,7 +6,7 @@ from aipcbench.catalog import load_catalog
 from aipcbench.catalog.model_memory import GIB, WEIGHT_BYTES, memory_need
 from aipcbench.cost.fit import fit_table
 from aipcbench.errors import UserInputError
-from aipcbench.report.formatters import safe_text
+from aipcbench.report.formatters import safe_text, text_table
 
 
 def fit_command(
@@ -21,20 +21,22 @@ def fit_command(
     if unknown:
         raise UserInputError(f"--dtype: unknown dtype '{unknown[0]}' (valid: {', '.join(WEIGHT_BYTES)})")
     print(safe_text(f"{model.name}: {model.parameters / 1e9:.2f} B parameters ({model.source})"))
-    for dtype in dtypes:
-        for batch in batches:
-            need = memory_need(model, dtype, batch, context)
-            parts = (
-                f"weights {need.weights_bytes / GIB:.1f} + KV cache {need.kv_cache_bytes / GIB:.1f} + "
-                f"activations {need.activations_bytes / GIB:.1f} + overhead {need.overhead_bytes / GIB:.1f}"
-            )
-            print(
-                f"\n{dtype}, batch {batch}, context {context:,}: {need.total_bytes / GIB:.1f} GiB ({parts})"
-            )
-            rows = fit_table(catalog, model, dtype, batch, context)
-            fits = [r.device for r in rows if r.fits]
-            print(safe_text(f"  fits: {', '.join(fits) or 'nothing in the catalog'}"))
-            print(safe_text(f"  does not fit: {', '.join(r.device for r in rows if not r.fits) or '-'}"))
+    configurations = [(dtype, batch) for dtype in dtypes for batch in batches]
+    header, grid = ["device or preset", "memory"], {}
+    for dtype, batch in configurations:
+        need = memory_need(model, dtype, batch, context)
+        parts = (
+            f"weights {need.weights_bytes / GIB:.1f} + KV cache {need.kv_cache_bytes / GIB:.1f} + "
+            f"activations {need.activations_bytes / GIB:.1f} + overhead {need.overhead_bytes / GIB:.1f}"
+        )
+        print(f"{dtype}, batch {batch}, context {context:,}: {need.total_bytes / GIB:.1f} GiB ({parts})")
+        header.append(f"{dtype} b{batch}")
+        for row in fit_table(catalog, model, dtype, batch, context):
+            cells = grid.setdefault(row.device.split(" ")[0], [f"{row.memory_bytes / GIB:,.0f} GiB"])
+            cells.append(f"fits ({row.need_bytes / row.memory_bytes:.0%})" if row.fits else "no")
+    print("\nwhere it fits (the share of each device's memory it takes; keys as in catalog/data):")
+    table = [tuple(header)] + [(device, *cells) for device, cells in grid.items()]
+    print("\n".join(text_table([tuple(safe_text(c) for c in row) for row in table], indent="  ")))
     return 0
 
 
