@@ -246,3 +246,18 @@ def test_the_page_fits_a_phone_a_laptop_and_a_wide_screen_and_prints_the_answer_
                 assert sentence is not None and sentence["y"] + sentence["height"] < 1000  # A4 first page
                 page.pdf(path=str(tmp_path / "report.pdf"), format="A4")
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_every_chart_has_a_caption_in_words_and_its_data_one_click_away(cli, tmp_path):
+    out = tmp_path / "r.html"
+    code, _, err = cli(
+        "report", str(DATA / "results-v3.json"), "--preset", "rtx4090-workstation", "--out", str(out)
+    )
+    assert code == 0, err
+    page = out.read_text()
+    drawn = page.count('<div class="fig" id="fig-')
+    assert page.count('<p class="caption">') >= drawn - 2  # charts with nothing to draw have no caption
+    assert "cost the same at 36 times the plan: renting is cheaper at the plan as written" in page
+    assert "The input that moves the answer most is" in page
+    assert '<p id="decision-range">Range a month: owning $' in page  # the summary: range and assumptions
+    assert page.count("the chart&#39;s data") + page.count("the chart's data") >= drawn - 2

@@ -10,6 +10,7 @@ from typing import Any
 
 from aipcbench.cost.compare import CellComparison
 from aipcbench.report import cost_figures, figures
+from aipcbench.report.captions import figure_notes
 from aipcbench.report.compression_views import compression_rows
 from aipcbench.report.cost_views import break_even_text
 from aipcbench.report.formatters import provenance
@@ -197,11 +198,18 @@ def decision_context(decision: Any) -> dict[str, Any] | None:
     """The decision's sentence, its options and the monthly cost against plan scale."""
     if decision is None:
         return None
-    from aipcbench.report.decision_views import mix_line, option_rows, present_value_line, rent_terms_of
+    from aipcbench.report.decision_views import (
+        mix_line,
+        option_rows,
+        present_value_line,
+        range_line,
+        rent_terms_of,
+    )
 
     terms = rent_terms_of(decision)
     return {
         "sentence": decision.sentence,
+        "range": range_line(decision),
         "rent_terms": terms.describe() if terms else "",
         "present_value": present_value_line(decision),
         "mix": mix_line(decision),
@@ -211,6 +219,20 @@ def decision_context(decision: Any) -> dict[str, Any] | None:
         "items": [{"cell": i.label, "runs_per_month": i.runs_per_month} for i in decision.plan.items],
         "options": option_rows(decision)[:12],
         "break_even_scale": decision.break_even_scale,
+    }
+
+
+def machine_context(machine: Any) -> dict[str, Any]:
+    """The local machine's economics as the page shows them, assumptions listed."""
+    return {
+        "name": machine.name,
+        "price_usd": machine.price_usd,
+        "lifetime_years": machine.lifetime_years,
+        "residual_usd": machine.residual_usd,
+        "hours_per_day": machine.hours_per_day,
+        "electricity_usd_per_kwh": machine.electricity_usd_per_kwh,
+        "electricity_source": machine.electricity_source,
+        "assumptions": list(machine.assumptions),
     }
 
 
@@ -228,19 +250,10 @@ def build_context(
     rows, samples = record_rows(documents)
     ok_rows = [r for r in rows if r["status"] == "ok"]
     chosen = [chosen_cloud_options(c) for c in comparisons]
-    return {
+    context = {
         "generated_at": generated_at,
         "hosts": sorted({r["host"] for r in rows}),
-        "machine": {
-            "name": machine.name,
-            "price_usd": machine.price_usd,
-            "lifetime_years": machine.lifetime_years,
-            "residual_usd": machine.residual_usd,
-            "hours_per_day": machine.hours_per_day,
-            "electricity_usd_per_kwh": machine.electricity_usd_per_kwh,
-            "electricity_source": machine.electricity_source,
-            "assumptions": list(machine.assumptions),
-        },
+        "machine": machine_context(machine),
         "headline": headline(comparisons),
         "records": rows,
         "failures": [r for r in rows if r["status"] != "ok" or not r["valid_run"]],
@@ -273,3 +286,5 @@ def build_context(
         "synthetic": any(r["data_source"] == "synthetic" for r in ok_rows),
         "random_weights": any(r["weights_source"] == "random-init" for r in ok_rows),
     }
+    context["figure_notes"] = figure_notes(context["figures"], decision, comparisons)
+    return context

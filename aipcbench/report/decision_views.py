@@ -113,6 +113,16 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
     return "\n".join(lines)
 
 
+def range_line(decision: Decision) -> str:
+    """The answer's range in one line: each side's month at the ends of the run-time estimates."""
+    parts = []
+    for label, option in (("owning", decision.best_own), ("renting", decision.cheapest_rent)):
+        if option is not None:
+            low, high = option.monthly_usd(1.0, "low"), option.monthly_usd(1.0, "high")
+            parts.append(f"{label} {usd(min(low, high))}-{usd(max(low, high))}")
+    return f"Range a month: {', '.join(parts)} (run times at the ends of their ranges)" if parts else ""
+
+
 def mix_line(decision: Decision) -> str:
     """The cheapest mix of owning and renting (``cost.hybrid``), where the plan has a profile
     over the year or a mix beats both pure answers; empty otherwise."""
