@@ -13,7 +13,16 @@ import sys
 from pathlib import Path
 
 from aipcbench.errors import UserInputError, exception_line
-from workloads import causal_lm, cnn_mnist, gpt2_generate, linear_regression, mlp, null, vgg16_cifar10
+from workloads import (
+    causal_lm,
+    cnn_mnist,
+    finetune,
+    gpt2_generate,
+    linear_regression,
+    mlp,
+    null,
+    vgg16_cifar10,
+)
 from workloads.base import WorkloadSpec
 
 REGISTRY: dict[str, WorkloadSpec] = {}
@@ -23,12 +32,12 @@ def register(spec: WorkloadSpec) -> None:
     REGISTRY[spec.name] = spec
 
 
-for _module in (null, mlp, linear_regression, cnn_mnist, vgg16_cifar10, gpt2_generate, causal_lm):
+for _module in (null, mlp, linear_regression, cnn_mnist, vgg16_cifar10, gpt2_generate, causal_lm, finetune):
     register(_module.SPEC)
 
 # What `aipcbench run` runs when no --workloads is given (null measures the harness itself).
-# causal-lm is asked for by name: it builds a 1B-parameter model by default.
-DEFAULT_WORKLOADS = tuple(name for name in REGISTRY if name != "causal-lm")
+# causal-lm and finetune are asked for by name: they build a 1B-parameter model by default.
+DEFAULT_WORKLOADS = tuple(name for name in REGISTRY if name not in ("causal-lm", "finetune"))
 # What a data-parallel run trains when no --workloads is given.
 DDP_WORKLOADS = ("mlp", "cnn-mnist", "vgg16-cifar10")
 

@@ -1,0 +1,81 @@
+"""Fine-tuning a causal LM (workloads/finetune.py): LoRA and full steps that learn, the trainable
+parameters and the step's memory against the formula (aipcbench.catalog.train_memory)."""
+
+from __future__ import annotations
+
+import pytest
+
+from aipcbench.catalog import load_catalog
+from aipcbench.catalog.model_memory import GIB
+from aipcbench.catalog.train_memory import lora_parameters, train_memory_need
+from aipcbench.config import WorkloadOptions
+from tests import datafiles
+from workloads import finetune
+from workloads.base import PrepareContext, Unsupported
+
+SHAPES = {m.key: m for m in load_catalog().model_configs}
+
+
+def _ctx(folder, size, dtype="fp32"):
+    return PrepareContext("cpu", dtype, size, quick=True, options=WorkloadOptions(model=str(folder)))
+
+
+@pytest.mark.parametrize("size", ["lora", "full"])
+def test_a_fine_tune_step_learns_its_batches(tmp_path, size):
+    pytest.importorskip("peft")
+    folder = datafiles.tiny_llama(tmp_path)
+    prepared = finetune.prepare(_ctx(folder, size))
+    before = prepared.evaluate_loss()
+    for _ in range(12):
+        prepared.step()
+    assert prepared.evaluate_loss() < before  # the quality gate's rule: the loss falls
+    assert prepared.item_unit == "tokens" and prepared.items_per_step == 4 * 64
+    details = prepared.details
+    if size == "lora":
+        # rank 16 on q, k, v, o, gate, up, down of 2 layers (hidden 128, 4 heads x 32, 2 KV heads, MLP 256)
+        per_layer = 16 * ((128 + 128) + 2 * (128 + 64) + (128 + 128) + 2 * (128 + 256) + (256 + 128))
+        assert details["trainable_parameters"] == 2 * per_layer == 65_536
+    else:
+        assert details["trainable_parameters"] == prepared.parameters
+    assert prepared.weights_source == "pretrained" and details["memory_need_bytes"] > 0
+
+
+def test_qlora_is_skipped_with_its_reason_off_cuda(tmp_path):
+    with pytest.raises(Unsupported, match="QLoRA needs bitsandbytes"):
+        finetune.prepare(_ctx(tmp_path, "qlora"))
+
+
+def test_lora_parameters_follow_the_architecture_by_hand():
+    llama = SHAPES["llama3.1-8b"]  # 32 layers, hidden 4096, 32 x 128 heads, 8 KV heads, MLP 14336
+    per_layer = 16 * (2 * 4096 * 2 + 2 * (4096 + 1024) + 3 * (4096 + 14336))
+    assert lora_parameters(llama) == 32 * per_layer == 41_943_040
+    gpt2 = SHAPES["gpt2-124m"]  # 12 layers, hidden 768, MLP 3072: c_attn, c_proj, c_fc, mlp c_proj
+    assert lora_parameters(gpt2) == 12 * 16 * ((768 + 2304) + (768 + 768) + (768 + 3072) + (3072 + 768))
+
+
+def test_the_training_memory_formula_by_hand():
+    """Llama-3.1-8B, bf16 LoRA, batch 1 x 2,048 tokens on a GPU:
+    weights 8.03e9 x 2 + 41.9M adapters x 4; gradients and AdamW on the adapters (12 bytes each);
+    activations 32 x 2048 x 4096 x (34 + 5 x 32 x 2048 / 4096) bytes; logits 2048 x 128,256 x 8."""
+    llama = SHAPES["llama3.1-8b"]
+    need = train_memory_need(llama, "lora", "bf16", 1, 2048)
+    assert need.weights_bytes == pytest.approx(llama.parameters * 2 + 41_943_040 * 4)
+    assert need.gradients_bytes + need.optimizer_bytes == pytest.approx(41_943_040 * 12)
+    assert need.activations_bytes == pytest.approx(32 * 2048 * 4096 * (34 + 5 * 32 * 2048 / 4096))
+    assert need.logits_bytes == 2048 * 128_256 * 8
+    assert round(need.total_bytes / GIB, 1) == 46.5  # 16.2 + 0.5 + 30.6 + 2.1 + 0.5 GB: activations lead
+    full = train_memory_need(llama, "full", "bf16", 1, 2048)  # 16 bytes a parameter before activations
+    assert full.weights_bytes + full.gradients_bytes + full.optimizer_bytes == pytest.approx(
+        llama.parameters * 16
+    )
+    checkpointed = train_memory_need(llama, "lora", "bf16", 1, 2048, checkpointing=True)
+    assert checkpointed.activations_bytes < need.activations_bytes / 10
+
+
+def test_lora_without_peft_is_skipped_with_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    folder = datafiles.tiny_llama(tmp_path)
+    monkeypatch.setitem(sys.modules, "peft", None)  # import peft raises ImportError
+    with pytest.raises(Unsupported, match=r"LoRA needs peft: pip install 'aipcbench\[finetune\]'"):
+        finetune.prepare(_ctx(folder, "lora"))

@@ -1,0 +1,179 @@
+"""Adapting a causal language model to new text: LoRA adapters or a full fine-tune.
+
+``--model`` names the model as for ``causal-lm`` (a catalog shape, random weights labelled, or a
+safetensors directory). Sizes:
+
+- ``lora`` (default): ``peft`` LoRA adapters of rank 16 (alpha 32, no dropout) on every
+  attention and MLP projection, the base frozen at the cell's dtype; AdamW at 2e-4;
+- ``full``: every weight trained, fp32 master weights under autocast at the cell's dtype; AdamW
+  at 2e-5;
+- ``qlora``: LoRA over 4-bit base weights needs ``bitsandbytes`` on a CUDA GPU; elsewhere the
+  cell is skipped with that reason.
+
+A step is one optimizer step on a batch of token sequences (4 x 128 tokens on a CPU, 8 x 512 on a
+GPU; ``--prompt-tokens`` sets the length), causal-LM loss on every token. The data is a fixed
+set of 8 batches of random token ids (no text can be downloaded here; said in the results): the
+loss falls as the model learns them, which is the quality gate. One run = one epoch over 10 M
+training tokens. Before anything is built the step's memory is checked against the device
+(``aipcbench.catalog.train_memory``) and the prediction is recorded beside the measured peak.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import torch
+
+from aipcbench.catalog.model_memory import GIB
+from aipcbench.catalog.train_memory import LORA_RANK, train_memory_need
+from aipcbench.errors import UserInputError
+from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
+from workloads.causal_lm import agreed_parameters, check_model_option, device_memory_bytes, resolve
+from workloads.lm_models import load_pretrained, random_model, transformers_config
+from workloads.precision import TORCH_DTYPES, autocast_for
+
+RUN_TOKENS = 10_000_000
+DATA_BATCHES = 8
+LORA_TARGETS = {
+    "gpt2": ["c_attn", "c_proj", "c_fc"],
+    "llama": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    "qwen2": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+}
+LEARNING_RATE = {"lora": 2e-4, "full": 2e-5}
+
+
+def _shape_and_model(ctx: PrepareContext, method: str):
+    """The model's shape (for the fit check) and a builder for the model itself."""
+    shape, directory = resolve(ctx.options.model, ctx.data_dir)
+    if directory is not None:
+        shape = replace(shape, parameters=float(agreed_parameters(directory)))
+    base_dtype = torch.float32 if method == "full" else TORCH_DTYPES[ctx.dtype]
+
+    def build():
+        device = torch.device(ctx.device_id)
+        if directory is not None:
+            model, _ = load_pretrained(directory)
+            return model.to(device=device, dtype=base_dtype), "pretrained", f"{shape.name} from {directory}"
+        model = random_model(transformers_config(shape), device, ctx.seed, base_dtype)
+        return model, "random-init", f"no weights for {shape.name}: random init of its cited shape"
+
+    return shape, build
+
+
+def check_fit(ctx: PrepareContext, shape, method: str, batch: int, seq: int) -> float:
+    accelerator = ctx.device_type != "cpu"
+    need = train_memory_need(shape, method, ctx.dtype, batch, seq, accelerator=accelerator)
+    available, where = device_memory_bytes(ctx.device_id)
+    if need.total_bytes > available:
+        raise Unsupported(
+            f"does not fit: {method} fine-tune of {shape.name} at {ctx.dtype}, batch {batch} x {seq} "
+            f"tokens needs {need.total_bytes / GIB:.1f} GiB; {where}"
+        )
+    return need.total_bytes
+
+
+def _with_lora(model, architecture: str):
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError:
+        raise Unsupported("LoRA needs peft: pip install 'aipcbench[finetune]'") from None
+    config = LoraConfig(
+        r=LORA_RANK,
+        lora_alpha=2 * LORA_RANK,
+        lora_dropout=0.0,
+        target_modules=LORA_TARGETS[architecture],
+        fan_in_fan_out=architecture == "gpt2",  # GPT-2's Conv1D stores its weight transposed
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def prepare(ctx: PrepareContext) -> PreparedWorkload:
+    """Longer than 60 lines: the fit check, the model, the adapters, the data and the step, in
+    the order a cell needs them; each part is a few lines."""
+    method = ctx.size
+    if method == "qlora":
+        raise Unsupported("QLoRA needs bitsandbytes' 4-bit kernels on a CUDA GPU (not installed here)")
+    if ctx.dtype not in TORCH_DTYPES:
+        raise Unsupported(f"fine-tuning trains float weights, not {ctx.dtype}")
+    batch, seq = (4, 128) if ctx.device_type == "cpu" else (8, 512)
+    seq = ctx.options.prompt_tokens or (64 if ctx.quick else seq)
+    shape, build = _shape_and_model(ctx, method)
+    needed = check_fit(ctx, shape, method, batch, seq)
+    torch.manual_seed(ctx.seed)
+    model, weights_source, weights_note = build()
+    if method == "lora":
+        model = _with_lora(model, shape.architecture)
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=LEARNING_RATE[method])
+    autocast = autocast_for(ctx) if method == "full" else _no_autocast
+    generator = torch.Generator().manual_seed(ctx.seed)
+    vocab = int(shape.vocab)
+    data = [
+        torch.randint(0, vocab, (batch, seq), generator=generator).to(ctx.device_id)
+        for _ in range(DATA_BATCHES)
+    ]
+    cycle = itertools.cycle(data)
+
+    def step() -> None:
+        ids = next(cycle)
+        optimizer.zero_grad(set_to_none=True)
+        with autocast():
+            loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        optimizer.step()
+
+    @torch.no_grad()
+    def evaluate_loss() -> float:
+        with autocast():
+            return float(model(input_ids=data[0], labels=data[0]).loss.float())
+
+    total = sum(p.numel() for p in model.parameters())
+    return PreparedWorkload(
+        step=step,
+        items_per_step=batch * seq,
+        item_unit="tokens",
+        mode="train",
+        run=RunDefinition(f"one epoch over {RUN_TOKENS:,} training tokens", RUN_TOKENS),
+        data_source="synthetic",
+        data_note=f"{weights_note}; data: {DATA_BATCHES} fixed batches of random token ids, cycled",
+        weights_source=weights_source,
+        evaluate_loss=evaluate_loss,
+        parameters=total,
+        details={
+            "model": shape.name,
+            "method": method,
+            "batch": batch,
+            "sequence_tokens": seq,
+            "trainable_parameters": sum(p.numel() for p in trainable),
+            "lora_rank": LORA_RANK if method == "lora" else None,
+            "optimizer": f"AdamW lr {LEARNING_RATE[method]:g}",
+            "memory_need_bytes": needed,
+        },
+    )
+
+
+def _no_autocast():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def check_options(options) -> None:
+    check_model_option(options)
+    if options.prompt_tokens is not None and not 8 <= options.prompt_tokens <= 32_768:
+        raise UserInputError("--prompt-tokens: a fine-tune's sequence length is 8 to 32768 tokens")
+
+
+SPEC = WorkloadSpec(
+    name="finetune",
+    summary="LoRA (peft) or full fine-tune of a causal LM on token sequences; qlora on CUDA",
+    sizes=("lora", "full", "qlora"),
+    prepare=prepare,
+    trainable=True,
+    preload=("transformers.models.llama.modeling_llama",),
+    default_sizes=("lora",),
+    check_options=check_options,
+)
