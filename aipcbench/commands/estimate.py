@@ -21,6 +21,15 @@ def main(args: argparse.Namespace) -> int:
     targets = split_list("--target", args.target) if args.target is not None else ()
     if args.published and not args.check:
         raise UserInputError("--published goes with --check (estimate --check --published)")
+    if args.pretrain:
+        if args.model or args.network or args.check or args.results:
+            raise UserInputError("--pretrain plans a run: no --model/--network, results files or --check")
+        from aipcbench.report.pretrain_views import pretrain_command
+
+        catalog = load_catalog(tuple(args.catalog))
+        return pretrain_command(
+            catalog, args.pretrain, args.tokens, args.seq, args.machine, args.gpus, args.format
+        )
     if args.model or args.network:
         if args.check or args.results:
             raise UserInputError("--model/--network estimate a configuration: no results files, no --check")
@@ -121,3 +130,9 @@ def _add_configuration(estimate, whole) -> None:
         help="what the figure covers: decode (new tokens after the first), generation, train-step",
     )
     group.add_argument("--no-optimizer-step", action="store_true", help="forward and backward only")
+    plan = estimate.add_argument_group("a pretraining run (cost.pretrain)")
+    plan.add_argument("--pretrain", metavar="MODEL", help="a catalog language model to pretrain from scratch")
+    plan.add_argument("--tokens", type=float, help="training tokens (default: 20 per parameter)")
+    plan.add_argument("--seq", type=whole(16, 1_000_000), default=2048, help="sequence length (default 2048)")
+    plan.add_argument("--machine", type=Path, metavar="FILE", help="an owned build to price it on (TOML)")
+    plan.add_argument("--gpus", type=whole(1, 1024), default=1, help="GPUs in that build (default 1)")
