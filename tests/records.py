@@ -65,3 +65,22 @@ def document(
         "records": [to_plain(r) for r in records],
     }
     return from_data(Path(f"{run_id}.json"), data)
+
+
+def own_and_rent():
+    """A candidate and a rental for the money-model tests, numbers chosen to be added by hand.
+
+    Own: (3,000 - 600) / 24 = $100 a month of hardware, 100 one-hour runs at 500 W and $0.20/kWh
+    = $0.10 of electricity a run, no idle draw: $110 a month. Rent: $1.50 a run: $150 a month."""
+    from aipcbench.catalog import load_catalog
+    from aipcbench.cost.decide import Line, Option
+    from aipcbench.cost.machine import build_profile
+
+    ends = ("low", "central", "high")
+    values = {"price_usd": 3000, "residual_usd": 600, "lifetime_years": 2, "hours_per_day": 8}
+    values |= {"electricity_usd_per_kwh": 0.2, "power_w": 500, "idle_power_w": 0}
+    box = build_profile(values, load_catalog())
+    hour = dict.fromkeys(ends, 3600.0)
+    own = Option("box", "own", "X", (Line(100, hour, dict.fromkeys(ends, 0.10), "measured"),), box)
+    rent = Option("cloud", "rent", "X", (Line(100, hour, dict.fromkeys(ends, 1.50), "measured"),), None, 1.50)
+    return own, rent

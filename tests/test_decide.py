@@ -112,6 +112,20 @@ def test_plan_files_are_checked_with_file_item_and_key(tmp_path):
         assert needle in str(info.value) and str(plan) in str(info.value)
 
 
+def _read_item(tmp_path, item: str):
+    """A one-item plan read against three measured cells (cnn-mnist:train, gpt2-generate x 2)."""
+    from aipcbench.cost.plan import read_plan
+
+    measured = {
+        ("cnn-mnist", "train", "fp32"): None,
+        ("gpt2-generate", "batched", "fp32"): 128_000,
+        ("gpt2-generate", "batch1", "fp32"): 64_000,
+    }
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f"[[work]]\n{item}\nruns_per_month = 4\n")
+    return read_plan(plan, measured)
+
+
 @pytest.mark.parametrize(
     "item, cell",
     [
@@ -122,16 +136,7 @@ def test_plan_files_are_checked_with_file_item_and_key(tmp_path):
     ],
 )
 def test_a_plan_item_names_its_cell_as_the_command_line_does(tmp_path, item, cell):
-    from aipcbench.cost.plan import read_plan
-
-    measured = {
-        ("cnn-mnist", "train", "fp32"): None,
-        ("gpt2-generate", "batched", "fp32"): 128_000,
-        ("gpt2-generate", "batch1", "fp32"): 64_000,
-    }
-    plan = tmp_path / "plan.toml"
-    plan.write_text(f"[[work]]\n{item}\nruns_per_month = 4\n")
-    (read,) = read_plan(plan, measured).items
+    (read,) = _read_item(tmp_path, item).items
     assert (read.workload, read.size, read.dtype, read.runs_per_month) == (*cell, 4)
 
 
@@ -145,17 +150,8 @@ def test_a_plan_item_names_its_cell_as_the_command_line_does(tmp_path, item, cel
     ],
 )
 def test_a_plan_item_without_a_clear_cell_names_the_real_problem(tmp_path, item, needle):
-    from aipcbench.cost.plan import read_plan
-
-    measured = {
-        ("cnn-mnist", "train", "fp32"): None,
-        ("gpt2-generate", "batched", "fp32"): 128_000,
-        ("gpt2-generate", "batch1", "fp32"): 64_000,
-    }
-    plan = tmp_path / "plan.toml"
-    plan.write_text(f"[[work]]\n{item}\nruns_per_month = 4\n")
     with pytest.raises(DataError, match=needle):
-        read_plan(plan, measured)
+        _read_item(tmp_path, item)
 
 
 def test_a_candidate_on_another_accelerator_is_priced_from_the_ladder_not_the_host(cli):

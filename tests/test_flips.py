@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from aipcbench.catalog import load_catalog
 from aipcbench.cost import flips
 from aipcbench.cost.decide import Line, Option, decide
-from aipcbench.cost.machine import build_profile
 from aipcbench.cost.plan import Plan, PlanItem
+from tests.records import own_and_rent
 
 ENDS = ("low", "central", "high")
 PLAN = Plan((PlanItem("w", "s", "fp32", 100),), "p")
 
 
 def _options():
-    """Own: (3,000 - 600) / 24 = $100 of hardware + 100 one-hour runs at 500 W and $0.20/kWh =
-    $10: $110. Rent: 100 runs at $1.50: $150. Owning wins by $40 a month."""
-    values = {"price_usd": 3000, "residual_usd": 600, "lifetime_years": 2, "hours_per_day": 8}
-    box = build_profile(
-        {**values, "electricity_usd_per_kwh": 0.2, "power_w": 500, "idle_power_w": 0}, load_catalog()
-    )
-    hour = dict.fromkeys(ENDS, 3600.0)
-    own = Option("box", "own", "X", (Line(100, hour, dict.fromkeys(ENDS, 0.10), "measured"),), box)
-    rent = Option("cloud", "rent", "X", (Line(100, hour, dict.fromkeys(ENDS, 1.50), "measured"),), None, 1.50)
+    own, rent = own_and_rent()  # owning wins by $40 a month: $110 against $150
     return [own], [rent]
 
 

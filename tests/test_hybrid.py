@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from aipcbench.catalog import load_catalog
-from aipcbench.cost.decide import Line, Option, decide
+from aipcbench.cost.decide import decide
 from aipcbench.cost.hybrid import best_mix, erlang_c_wait_hours, with_mix
-from aipcbench.cost.machine import build_profile
 from aipcbench.cost.plan import Plan, PlanItem
 from aipcbench.cost.plan_tables import read_profile_table
 from aipcbench.errors import DataError
+from tests.records import own_and_rent
 
 ENDS = ("low", "central", "high")
 HOURS = 8 * 365 / 12  # a machine's hours of use a month: 243.33
 
 
 def _options():
-    """Own: $100 a month of hardware, $0.10 of electricity a one-hour run, no idle draw.
-    Rent: $1.50 a run. The plan: 100 runs a month."""
-    values = {"price_usd": 3000, "residual_usd": 600, "lifetime_years": 2, "hours_per_day": 8}
-    box = build_profile(
-        {**values, "electricity_usd_per_kwh": 0.2, "power_w": 500, "idle_power_w": 0}, load_catalog()
-    )
-    hour = dict.fromkeys(ENDS, 3600.0)
-    own = Option("box", "own", "X", (Line(100, hour, dict.fromkeys(ENDS, 0.10), "measured"),), box)
-    rent = Option("cloud", "rent", "X", (Line(100, hour, dict.fromkeys(ENDS, 1.50), "measured"),), None, 1.50)
-    return own, rent
+    return own_and_rent()  # $100 + $0.10 a one-hour run owned, $1.50 a run rented; 100 runs a month
 
 
 PEAKS = [1.0] * 9 + [6.0] * 3  # nine months as planned, three at six times the plan

@@ -180,28 +180,32 @@ def test_page_in_a_real_browser(tmp_path):
     assert (tmp_path / "report.png").stat().st_size > 10_000
 
 
-@pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium (.ci/run installs it)")
-def test_a_report_with_two_candidates_and_a_plan_leads_with_the_decision(cli, tmp_path):
-    pytest.importorskip("playwright.sync_api")
+def _two_candidates_and_a_plan(cli, tmp_path, profile: bool = False):
+    """The report of two candidate machines and a two-item plan (a yearly profile if asked)."""
     plan = tmp_path / "plan.toml"
     plan.write_text(
-        '[[work]]\nworkload = "vgg16-cifar10"\nsize = "train"\nruns_per_month = 40\n'
-        '[[work]]\nworkload = "gpt2-generate"\nsize = "batched"\ntokens_per_month = 20_000_000\n'
+        '[[work]]\nworkload = "vgg16-cifar10:train"\nruns_per_month = 40\n'
+        '[[work]]\nworkload = "gpt2-generate:batched"\ntokens_per_month = 20_000_000\n'
+        + ("[profile]\nmonths = [1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3]\n" if profile else "")
     )
     out = tmp_path / "report.html"
-    code, _, err = cli(
+    args = (
         "report",
         str(DATA / "results-v3.json"),
         "--preset",
         "rtx4090-workstation",
         "--preset",
         "dgx-spark",
-        "--plan",
-        str(plan),
-        "--out",
-        str(out),
     )
+    code, _, err = cli(*args, "--plan", str(plan), "--out", str(out))
     assert code == 0, err
+    return out
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_a_report_with_two_candidates_and_a_plan_leads_with_the_decision(cli, tmp_path):
+    pytest.importorskip("playwright.sync_api")
+    out = _two_candidates_and_a_plan(cli, tmp_path)
     with open_report(out) as (page, errors):
         sentence = page.locator("#decision-sentence").inner_text()
         assert sentence.startswith(("Buy the", "Rent ")) and "/month" in sentence
@@ -217,23 +221,7 @@ def test_the_page_fits_a_phone_a_laptop_and_a_wide_screen_and_prints_the_answer_
     """No sideways scroll of the page at 390, 1,280 and 1,920 px; no console errors; printed
     (A4), the answer is on the first page."""
     pytest.importorskip("playwright.sync_api")
-    plan = tmp_path / "plan.toml"
-    plan.write_text(
-        '[[work]]\nworkload = "vgg16-cifar10:train"\nruns_per_month = 40\n'
-        '[[work]]\nworkload = "gpt2-generate:batched"\ntokens_per_month = 20_000_000\n'
-        "[profile]\nmonths = [1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3]\n"
-    )
-    out = tmp_path / "report.html"
-    args = (
-        "report",
-        str(DATA / "results-v3.json"),
-        "--preset",
-        "rtx4090-workstation",
-        "--preset",
-        "dgx-spark",
-    )
-    code, _, err = cli(*args, "--plan", str(plan), "--out", str(out))
-    assert code == 0, err
+    out = _two_candidates_and_a_plan(cli, tmp_path, profile=True)
     widths = {}
     for width in (390, 1280, 1920):
         with open_report(out, width=width, height=900) as (page, errors):
