@@ -271,6 +271,10 @@ def _add_tokens_estimate_fit(commands) -> None:
     fit.add_argument(
         "--catalog", action="append", default=[], type=Path, metavar="FILE", help="catalog CSV adding rows"
     )
+    fit.add_argument(
+        "--train", choices=("lora", "full"), help="a training step (--context: its sequence length)"
+    )
+    fit.add_argument("--checkpointing", action="store_true", help="with --train: gradient checkpointing")
 
 
 def _add_report(commands) -> None:

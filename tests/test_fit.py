@@ -59,7 +59,7 @@ def test_fit_command_names_bad_input(cli):
     code, _, err = cli("fit", "llama-99b")
     assert code == 2 and "unknown model 'llama-99b'" in err
     code, _, err = cli("fit", "llama3.1-8b", "--dtype", "int3")
-    assert code == 2 and "--dtype: unknown dtype 'int3'" in err
+    assert code == 2 and "--dtype: 'int3' is not one of fp32, bf16, fp16, int8, int4" in err
     code, _, err = cli("fit", "llama3.1-8b", "--batch", "0")
     assert code == 2 and "--batch" in err
 
@@ -88,3 +88,24 @@ def test_a_quantized_model_keeps_16_bit_activations_on_an_accelerator_and_fp32_o
     cpu = memory_need(LLAMA_8B, "int8", 1, 4096, accelerator=False)
     gpu = memory_need(LLAMA_8B, "int8", 1, 4096)
     assert cpu.kv_cache_bytes == 2 * gpu.kv_cache_bytes
+
+
+def test_fit_for_a_training_step(cli):
+    code, out, err = cli(
+        "fit", "llama3.1-8b", "--train", "lora", "--dtype", "bf16", "--batch", "1", "--context", "2048"
+    )
+    assert code == 0, err
+    # the same figure as the formula's hand calculation (tests/test_finetune.py): 46.5 GiB
+    assert "lora training, bf16, batch 1 x 2,048 tokens: 46.5 GiB" in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("  ")}
+    assert rows["H100-SXM"][2:] == ["fits", "(58%)"] and rows["A100-40GB"][2:] == ["no"]
+    code, out, err = cli(
+        "fit", "llama3.1-8b", "--train", "lora", "--dtype", "bf16", "--batch", "1", "--checkpointing"
+    )
+    assert code == 0 and "checkpointed" in out
+    for args, message in (
+        (("--train", "full", "--dtype", "int4"), "--dtype: 'int4' is not one of fp32, bf16, fp16"),
+        (("--checkpointing",), "--checkpointing goes with --train"),
+    ):
+        code, _, err = cli("fit", "llama3.1-8b", *args)
+        assert code == 2 and message in err

@@ -17,6 +17,14 @@ def main(args: argparse.Namespace) -> int:
         raise UserInputError(f"--batch: expected whole numbers like 1,8, got '{args.batch}'") from None
     if any(not 1 <= b <= 100_000 for b in batches):
         raise UserInputError(f"--batch: each batch must be between 1 and 100000, got {args.batch}")
+    if args.checkpointing and not args.train:
+        raise UserInputError("--checkpointing goes with --train (a training step's activations)")
     return fit_command(
-        args.model, split_list("--dtype", args.dtype), batches, args.context, tuple(args.catalog)
+        args.model,
+        split_list("--dtype", args.dtype),
+        batches,
+        args.context,
+        tuple(args.catalog),
+        args.train,
+        args.checkpointing,
     )
