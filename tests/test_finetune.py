@@ -79,3 +79,21 @@ def test_lora_without_peft_is_skipped_with_how_to_install_it(tmp_path, monkeypat
     monkeypatch.setitem(sys.modules, "peft", None)  # import peft raises ImportError
     with pytest.raises(Unsupported, match=r"LoRA needs peft: pip install 'aipcbench\[finetune\]'"):
         finetune.prepare(_ctx(folder, "lora"))
+
+
+def test_a_full_fine_tune_is_fully_sharded_over_two_gloo_ranks(cli, tmp_path):
+    """FSDP2 on two CPU processes under torchrun: each rank holds half the training state, the
+    loss falls, and the cell is recorded like a data-parallel one (per-rank figures)."""
+    from aipcbench import results
+
+    folder = datafiles.tiny_llama(tmp_path)
+    fast = ("--warmup", "1", "--min-steps", "3", "--min-time", "0", "--max-time", "1")
+    code, _, err = cli(
+        "run", "--devices", "cpu", "--workloads", "finetune:full", "--model", str(folder),
+        "--ddp-sweep", "2", "--no-report", "--results-dir", str(tmp_path / "r"), *fast,
+    )  # fmt: skip
+    assert code == 0, err
+    (record,) = results.load(next((tmp_path / "r").glob("run-*.json"))).records
+    assert record.status == "ok" and record.world_size == 2 and record.data_parallel.backend == "gloo"
+    assert record.workload_facts.details["sharding"].startswith("FSDP2 fully_shard over 2 ranks")
+    assert record.quality.loss_fell is True and len(record.memory.per_rank) == 2

@@ -10,6 +10,11 @@ safetensors directory). Sizes:
 - ``qlora``: LoRA over 4-bit base weights needs ``bitsandbytes`` on a CUDA GPU; elsewhere the
   cell is skipped with that reason.
 
+Under ``--nproc-per-node N`` (torchrun) a ``full`` fine-tune is fully sharded (FSDP2's
+``fully_shard`` on every decoder layer, then the model: each rank holds 1/N of the weights,
+gradients and AdamW state) and LoRA is data parallel (DDP over the adapters); each rank trains
+its own batches.
+
 A step is one optimizer step on a batch of token sequences (4 x 128 tokens on a CPU, 8 x 512 on a
 GPU; ``--prompt-tokens`` sets the length), causal-LM loss on every token. The data is a fixed
 set of 8 batches of random token ids (no text can be downloaded here; said in the results): the
@@ -106,10 +111,11 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     if method == "lora":
         model = _with_lora(model, shape.architecture)
     model.train()
+    runner, sharding = _distribute(model, method)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=LEARNING_RATE[method])
     autocast = autocast_for(ctx) if method == "full" else _no_autocast
-    generator = torch.Generator().manual_seed(ctx.seed)
+    generator = torch.Generator().manual_seed(ctx.seed)  # the harness gives each rank its own seed
     vocab = int(shape.vocab)
     data = [
         torch.randint(0, vocab, (batch, seq), generator=generator).to(ctx.device_id)
@@ -121,7 +127,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
         ids = next(cycle)
         optimizer.zero_grad(set_to_none=True)
         with autocast():
-            loss = model(input_ids=ids, labels=ids).loss
+            loss = runner(input_ids=ids, labels=ids).loss
         loss.backward()
         optimizer.step()
 
@@ -151,8 +157,32 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
             "lora_rank": LORA_RANK if method == "lora" else None,
             "optimizer": f"AdamW lr {LEARNING_RATE[method]:g}",
             "memory_need_bytes": needed,
+            "sharding": sharding,
         },
     )
+
+
+def _distribute(model, method: str):
+    """(the module a step calls, how the state is spread in words): across torchrun's ranks a
+    full fine-tune is sharded in place (FSDP2) and LoRA is wrapped for data parallelism (DDP)."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return model, "one process"
+    ranks = torch.distributed.get_world_size()
+    if method == "full":
+        from torch.distributed.fsdp import fully_shard
+
+        for layer in _decoder_layers(model):
+            fully_shard(layer)
+        fully_shard(model)
+        return model, f"FSDP2 fully_shard over {ranks} ranks (weights, gradients and AdamW state split)"
+    wrapped = torch.nn.parallel.DistributedDataParallel(model)
+    return wrapped, f"LoRA adapters replicated over {ranks} ranks, gradients all-reduced (DDP)"
+
+
+def _decoder_layers(model):
+    inner = getattr(model, "model", None) or getattr(model, "transformer", None)
+    layers = getattr(inner, "layers", None) or getattr(inner, "h", None)
+    return list(layers) if layers is not None else []
 
 
 def _no_autocast():
