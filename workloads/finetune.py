@@ -69,13 +69,18 @@ def _shape_and_model(ctx: PrepareContext, method: str):
 def check_fit(ctx: PrepareContext, shape, method: str, batch: int, seq: int) -> float:
     accelerator = ctx.device_type != "cpu"
     need = train_memory_need(shape, method, ctx.dtype, batch, seq, accelerator=accelerator)
+    total = need.total_bytes
+    distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    if distributed and method == "full":  # FSDP: each rank holds 1/N of the training state
+        state = need.weights_bytes + need.gradients_bytes + need.optimizer_bytes
+        total -= state * (1 - 1 / torch.distributed.get_world_size())
     available, where = device_memory_bytes(ctx.device_id)
-    if need.total_bytes > available:
+    if total > available:
         raise Unsupported(
             f"does not fit: {method} fine-tune of {shape.name} at {ctx.dtype}, batch {batch} x {seq} "
-            f"tokens needs {need.total_bytes / GIB:.1f} GiB; {where}"
+            f"tokens needs {total / GIB:.1f} GiB a process; {where}"
         )
-    return need.total_bytes
+    return total
 
 
 def _with_lora(model, architecture: str):
