@@ -75,3 +75,17 @@ def test_without_both_kinds_there_is_no_tornado(owns_or_rents):
     owns, rents = (owns, []) if owns_or_rents == "owns" else ([], rents)
     decision = flips.with_flips(decide(PLAN, owns, rents), owns, rents)
     assert decision.swings == ()
+
+
+def test_an_input_moves_the_best_machine_alone_and_another_candidate_may_take_over():
+    """Two candidates: the box ($110 a month) and a dearer one ($140). The box's price x1.3 makes
+    it $147.50; the other candidate, unchanged, is then the best owned option at $140."""
+    from dataclasses import replace
+
+    owns, rents = _options()
+    box = owns[0]
+    dearer = replace(box, name="dearer", machine=replace(box.machine, price_usd=3720, name="dearer"))
+    assert round(dearer.monthly_usd(), 2) == 140.00  # (3,720 - 600) / 24 + 10
+    decision = flips.with_flips(decide(PLAN, [box, dearer], rents), [box, dearer], rents)
+    price = next(s for s in decision.swings if s.name == "purchase price")
+    assert round(price.high_margin_usd, 2) == round(140.00 - 150.00, 2)  # the dearer one, unchanged

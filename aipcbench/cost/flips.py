@@ -60,24 +60,31 @@ def _scaled_line(line: Line, factor: float) -> Line:
     return replace(line, usd_per_run={end: v * factor for end, v in line.usd_per_run.items()})
 
 
-def _own_with(owns: list[Option], **machine) -> list[Option]:
-    return [replace(o, machine=replace(o.machine, **machine)) if o.machine else o for o in owns]
+def _own_with(owns: list[Option], best: Option, **machine) -> list[Option]:
+    """The owned options with the best one's machine changed (the others as they are: a price
+    or an hour of use is a property of one candidate, and another may become the best)."""
+    return [replace(o, machine=replace(o.machine, **machine)) if o is best else o for o in owns]
 
 
 def inputs(decision: Decision, owns: list[Option], rents: list[Option]) -> list[Input]:
     """Longer than 60 lines: the table of inputs in the module docstring, one entry each, each
     with how it changes the options and how its value is said."""
-    m = decision.best_own.machine
+    best = decision.best_own
+    m = best.machine
 
     def own_machine(**values) -> Options:
-        return (_own_with(owns, **values), rents, 1.0, "central")
+        return (_own_with(owns, best, **values), rents, 1.0, "central")
 
     def electricity(k: float) -> Options:
-        priced = [
-            replace(o, lines=tuple(_scaled_line(x, k) for x in o.lines))
-            for o in _own_with(owns, electricity_usd_per_kwh=m.electricity_usd_per_kwh * k)
-        ]
-        return (priced, rents, 1.0, "central")
+        """The best machine's price per kWh x k: its idle draw (the profile) and its runs (lines)."""
+        machine = replace(m, electricity_usd_per_kwh=m.electricity_usd_per_kwh * k)
+        lines = tuple(_scaled_line(x, k) for x in best.lines)
+        return (
+            [replace(o, machine=machine, lines=lines) if o is best else o for o in owns],
+            rents,
+            1.0,
+            "central",
+        )
 
     def rental(k: float) -> Options:
         priced = [
