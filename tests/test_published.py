@@ -213,7 +213,9 @@ def test_a_model_shape_from_a_catalog_file_is_counted(cli, tmp_path):
     assert "tiny-llama batch 1" in out and "H100-SXM" in out
 
 
-def _llm_cell(batch: int, scale: float = 1.0, dtype: str = "bf16", like: str = "W3-01"):
+def _llm_cell(
+    batch: int, scale: float = 1.0, dtype: str = "bf16", like: str = "W3-01", mode: str = "generate"
+):
     """A Llama-3.1-8B cell measured on this CPU whose step is the counted decode of row ``like``
     (63 tokens a sequence) scaled to 64 tokens a sequence; ``scale`` inflates its demand."""
     from aipcbench.results.record import Flops, StepDemand, WorkloadFacts
@@ -224,7 +226,7 @@ def _llm_cell(batch: int, scale: float = 1.0, dtype: str = "bf16", like: str = "
     details = {"model": SHAPES[MODEL].name, "batch": batch}
     return replace(
         ok_record("causal-lm", "batch1" if batch == 1 else "batched", dtype=dtype, items_per_step=64 * batch),
-        workload_facts=WorkloadFacts("generate", 64 * batch, "tokens", "synthetic", details=details),
+        workload_facts=WorkloadFacts(mode, 64 * batch, "tokens", "synthetic", details=details),
         flops=Flops(w3.flop_count * k, "counted"),
         demand=StepDemand(int(w3.kernel_ops * 64 / 63 * scale), 0, int(w3.eager_bytes * k), 0, "counted"),
     )
@@ -253,6 +255,7 @@ def test_a_cell_published_on_a_gpu_is_priced_from_that_row_corrected_for_what_di
         (_llm_cell(1, scale=5.0), "the estimator would correct the row 5x: more than 2x"),
         (_llm_cell(8, dtype="fp32", like="W3-01-bs8"), "no fp32 row"),
         (_llm_cell(4, like="W3-01-bs8"), "no batch-4 row"),
+        (_llm_cell(1, mode="train"), "a training cell: the rows time generation"),
     ],
 )
 def test_a_cell_too_far_from_every_published_row_falls_to_the_estimate(cell, why):

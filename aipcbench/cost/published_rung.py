@@ -35,8 +35,8 @@ def cell_configuration(record: CellRecord, catalog: Catalog) -> tuple[str, int] 
     directory whose parameter count is a catalog shape's (real weights of that architecture);
     None for anything else."""
     facts = record.workload_facts
-    if facts is None or facts.item_unit != "tokens":
-        return None
+    if facts is None or facts.item_unit != "tokens" or facts.mode != "generate":
+        return None  # the published language-model rows time generation, not training
     name, batch = str(facts.details.get("model", "")), facts.details.get("batch")
     model = next(
         (
