@@ -57,3 +57,39 @@ def test_the_planner_command_prices_an_owned_build_beside_rentals(cli, tmp_path)
 def test_bad_planner_input_is_one_line(cli, args, message):
     code, _, err = cli("estimate", *args)
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_a_pretrain_plan_item_is_priced_beside_the_monthly_verdict(cli, tmp_path):
+    from aipcbench.cost.plan import read_plan
+    from aipcbench.cost.pretrain import answer_pretraining
+    from tests.conftest import DATA
+
+    plan_path = tmp_path / "plan.toml"
+    plan_path.write_text('[[pretrain]]\nmodel = "llama3.2-1b"\nper_year = 2\n')
+    (item,) = read_plan(plan_path, {}, {m.key for m in CATALOG.model_configs}).pretrain
+    answer = answer_pretraining(CATALOG, item, [])
+    rented = [o for o in plan_pretraining(CATALOG, LLAMA_1B, 20 * LLAMA_1B.parameters, 2048)[1] if o.fits]
+    assert answer.cheapest_rent.usd.central == min(o.usd.central for o in rented if o.kind == "rent")
+    # a month's share: the run's cost x 2 a year / 12
+    assert f"{answer.cheapest_rent.usd.central * 2 / 12:.2f} a month" in "\n".join(answer.lines())
+    code, out, err = cli("cost", str(DATA / "results-v3.json"), "--plan", str(plan_path))
+    assert code == 0, err
+    assert "pretraining Llama-3.2-1B-shaped on 2.47e+10 tokens, 2 a year" in out
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('model = "gpt-9"', "key 'model' must be a catalog model"),
+        ('model = "llama3.2-1b"\ntokens = -5', "key 'tokens' must be a number from 1e+06 to 1e+15"),
+        ('model = "llama3.2-1b"\nper_year = "often"', "key 'per_year' must be a number"),
+        ('model = "llama3.2-1b"\nsteps = 3', "unknown key 'steps'"),
+    ],
+)
+def test_a_bad_pretrain_item_is_one_line(cli, tmp_path, body, message):
+    from tests.conftest import DATA
+
+    plan_path = tmp_path / "plan.toml"
+    plan_path.write_text(f"[[pretrain]]\n{body}\n")
+    code, _, err = cli("cost", str(DATA / "results-v3.json"), "--plan", str(plan_path))
+    assert code == 2 and message in err and err.count("\n") == 1

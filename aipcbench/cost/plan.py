@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aipcbench.cost.plan_tables import checked_tables, read_profile_table
+from aipcbench.cost.plan_tables import checked_tables, read_pretrain_items, read_profile_table
+from aipcbench.cost.pretrain import PretrainItem
 from aipcbench.cost.serve_plan import ServeItem, read_serve_items
 from aipcbench.cost.serving_estimate import BITS_PER_WEIGHT
 from aipcbench.cost.sessions import read_rent_table
@@ -64,6 +65,7 @@ class Plan:
     serve: tuple[ServeItem, ...] = ()  # [[serve]] items: priced by cost.serve_decide
     rent: dict[str, Any] = field(default_factory=dict)  # [rent]: the terms given (cost.sessions)
     profile: dict[str, Any] = field(default_factory=dict)  # [profile]: load by month (cost.hybrid)
+    pretrain: tuple[PretrainItem, ...] = ()  # [[pretrain]]: priced by cost.pretrain
 
 
 def default_plan(cells: list[tuple[str, str, str]]) -> Plan:
@@ -81,15 +83,15 @@ def read_plan(
     cell -> tokens in one run for generation cells, None for others) or, for ``[[serve]]``
     items, against the catalog's model shapes (``model_keys``)."""
     data = read_toml(path, "plan")
-    work = data.get("work", [] if "serve" in data else None)
+    work = data.get("work", [] if ("serve" in data or "pretrain" in data) else None)
     if (
         not isinstance(work, list)
-        or not (work or data.get("serve"))
-        or set(data) - {"work", "serve", "rent", "profile"}
+        or not (work or data.get("serve") or data.get("pretrain"))
+        or set(data) - {"work", "serve", "rent", "profile", "pretrain"}
     ):
         raise DataError(
-            f"{path}: a plan is a list of [[work]] and [[serve]] tables, a [rent] and a [profile] "
-            "table (nothing else)"
+            f"{path}: a plan is [[work]], [[serve]] and [[pretrain]] tables, a [rent] and a "
+            "[profile] table (nothing else)"
         )
     serve = read_serve_items(str(path), data.get("serve"), set(model_keys), set(BITS_PER_WEIGHT))
     items = [
@@ -97,7 +99,12 @@ def read_plan(
         for where, item in checked_tables(str(path), "work", work, ITEM_KEYS)
     ]
     rent = read_rent_table(str(path), data.get("rent"))
-    return Plan(tuple(items), str(path), serve, rent, read_profile_table(str(path), data.get("profile")))
+    profile = read_profile_table(str(path), data.get("profile"))
+    pretrain = tuple(
+        PretrainItem(v["model"], v.get("tokens"), float(v.get("per_year", 1)), int(v.get("sequence", 2048)))
+        for v in read_pretrain_items(str(path), data.get("pretrain"), set(model_keys))
+    )
+    return Plan(tuple(items), str(path), serve, rent, profile, pretrain)
 
 
 def _workload_and_size(

@@ -129,3 +129,60 @@ def _owned(machine, gpus: int, catalog: Catalog, model: ModelConfig, flops: floa
     return PretrainOption(
         machine.name, spec.key, gpus, hours, usd, memory, memory <= spec.memory_gb * GIB, "own"
     )
+
+
+PRETRAIN_KEYS = {"model", "tokens", "per_year", "sequence"}
+
+
+@dataclass(frozen=True)
+class PretrainItem:
+    """A plan's ``[[pretrain]]``: a run from scratch, a few times a year."""
+
+    model: str
+    tokens: float | None  # None: 20 per parameter
+    per_year: float
+    sequence: int
+
+
+@dataclass(frozen=True)
+class PretrainAnswer:
+    item: PretrainItem
+    model_name: str
+    tokens: float
+    flops: float
+    cheapest_rent: PretrainOption | None
+    owned: tuple[PretrainOption, ...]
+
+    def lines(self) -> list[str]:
+        from aipcbench.numbers import usd
+
+        def said(o: PretrainOption) -> str:
+            days, span = o.hours.central / 24, f"({usd(o.usd.low)}-{usd(o.usd.high)})"
+            return (
+                f"{o.name} ({o.gpus}x {o.accelerator}): {usd(o.usd.central)} {span}, "
+                f"{days:,.1f} days; {usd(o.usd.central * self.item.per_year / 12)} a month"
+            )
+
+        head = (
+            f"pretraining {self.model_name} on {self.tokens:.3g} tokens, {self.item.per_year:g} a year "
+            f"({self.flops:.3g} FLOPs; `aipcbench estimate --pretrain {self.item.model}` lists every option)"
+        )
+        lines = [head]
+        if self.cheapest_rent is not None:
+            lines.append(f"  cheapest rental that fits: {said(self.cheapest_rent)}")
+        lines += [f"  on {said(o)}" + ("" if o.fits else " (does not fit its memory)") for o in self.owned]
+        lines.append("  (priced beside the monthly verdict, not folded into it)")
+        return lines
+
+
+def answer_pretraining(catalog: Catalog, item: PretrainItem, machines) -> PretrainAnswer:
+    """The item on the cheapest rental that fits and on every candidate with a GPU (one each)."""
+    model = next(m for m in catalog.model_configs if m.key == item.model)
+    tokens = item.tokens or TOKENS_PER_PARAMETER * model.parameters
+    owned = [(m, 1) for m in machines if m.accelerator and catalog.spec(m.accelerator)]
+    flops, options = plan_pretraining(catalog, model, tokens, item.sequence, owned)
+    rented = [o for o in options if o.kind == "rent" and o.fits and o.usd is not None]
+    cheapest = min(rented, key=lambda o: o.usd.central) if rented else None
+    return PretrainAnswer(
+        item, model.name, tokens, flops, cheapest, tuple(o for o in options if o.kind == "own")
+    )

@@ -57,6 +57,9 @@ def cost_command(config: CostConfig) -> int:
         for answer in advice.serving:
             print(serving_views.decision_text(answer))
             print()
+        for pretraining in advice.pretraining:
+            print("\n".join(safe_text(line) for line in pretraining.lines()))
+            print()
         if not comparisons:
             return 0
     if config.format == "json":
