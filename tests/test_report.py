@@ -228,6 +228,16 @@ def test_the_page_fits_a_phone_a_laptop_and_a_wide_screen_and_prints_the_answer_
             widths[width] = page.evaluate("document.documentElement.scrollWidth")
             assert widths[width] <= width, f"the page is {widths[width]} px wide at {width} px"
             assert errors == []
+            shown = (
+                "Array.from(document.querySelectorAll('#decision table.key3 th'))"
+                ".filter(e => e.offsetParent).length"
+            )
+            if width == 390:  # a phone: the key columns, the rest one tap away
+                assert page.evaluate(shown) == 3
+                page.locator("#decision button.columns").click()
+                assert page.evaluate(shown) == 8
+            else:
+                assert page.evaluate(shown) == 8
             if width == 1280:
                 page.emulate_media(media="print")
                 sentence = page.locator("#decision-sentence").bounding_box()
