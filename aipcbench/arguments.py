@@ -163,6 +163,8 @@ def _add_run(commands) -> None:
     run.add_argument(
         "--new-tokens", type=_whole(2, 32_768), help="text generation: tokens generated per step"
     )
+    run.add_argument("--lora-rank", type=_whole(1, 1024), help="finetune: LoRA rank (default 16)")
+    run.add_argument("--checkpointing", action="store_true", help="finetune: gradient checkpointing")
     run.add_argument(
         "--keep-denormals",
         action="store_true",

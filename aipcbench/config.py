@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aipcbench.catalog.train_memory import LORA_RANK
 from aipcbench.errors import UserInputError
 from aipcbench.results.record import DTYPES, TimingPolicy
 from aipcbench.units import SECONDS_PER_DAY
@@ -49,6 +50,8 @@ class WorkloadOptions:
     model: str = "llama3.2-1b"  # causal-lm: a catalog model key or a Hugging Face model directory
     prompt_tokens: int | None = None  # text generation: None = the workload's default
     new_tokens: int | None = None
+    lora_rank: int = LORA_RANK  # fine-tune: the LoRA adapters' rank
+    checkpointing: bool = False  # fine-tune: recompute activations in backward instead of keeping them
 
     def __post_init__(self) -> None:
         if self.decode not in DECODE_MODES:

@@ -97,3 +97,31 @@ def test_a_full_fine_tune_is_fully_sharded_over_two_gloo_ranks(cli, tmp_path):
     assert record.status == "ok" and record.world_size == 2 and record.data_parallel.backend == "gloo"
     assert record.workload_facts.details["sharding"].startswith("FSDP2 fully_shard over 2 ranks")
     assert record.quality.loss_fell is True and len(record.memory.per_rank) == 2
+
+
+def test_rank_and_checkpointing_options_reach_the_adapters_and_the_fit_check(tmp_path):
+    """--lora-rank 4 gives a quarter of rank 16's adapters; --checkpointing still learns, is
+    recorded, and the fit check's need is the formula's with checkpointing (smaller)."""
+    pytest.importorskip("peft")
+    folder = datafiles.tiny_llama(tmp_path)
+    options = WorkloadOptions(model=str(folder), lora_rank=4, checkpointing=True)
+    prepared = finetune.prepare(PrepareContext("cpu", "fp32", "lora", quick=True, options=options))
+    before = prepared.evaluate_loss()
+    for _ in range(12):
+        prepared.step()
+    assert prepared.evaluate_loss() < before
+    details = prepared.details
+    assert details["trainable_parameters"] == 65_536 // 4 and details["lora_rank"] == 4
+    assert details["checkpointing"] is True
+    shape = finetune.resolve(str(folder), None)[0]
+    from dataclasses import replace
+
+    shape = replace(shape, parameters=float(prepared.parameters - details["trainable_parameters"]))
+    kept = train_memory_need(shape, "lora", "fp32", 4, 64, False, False, 4).total_bytes
+    recomputed = train_memory_need(shape, "lora", "fp32", 4, 64, True, False, 4).total_bytes
+    assert details["memory_need_bytes"] == pytest.approx(recomputed) and recomputed < kept
+
+
+def test_the_run_command_takes_the_fine_tune_options(cli):
+    code, _, err = cli("run", "--workloads", "finetune:lora", "--lora-rank", "0", "--no-report")
+    assert code == 2 and "--lora-rank" in err and err.count("\n") == 1

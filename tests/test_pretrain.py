@@ -61,13 +61,13 @@ def test_bad_planner_input_is_one_line(cli, args, message):
 
 def test_a_pretrain_plan_item_is_priced_beside_the_monthly_verdict(cli, tmp_path):
     from aipcbench.cost.plan import read_plan
-    from aipcbench.cost.pretrain import answer_pretraining
+    from aipcbench.cost.training_items import answer_training
     from tests.conftest import DATA
 
     plan_path = tmp_path / "plan.toml"
     plan_path.write_text('[[pretrain]]\nmodel = "llama3.2-1b"\nper_year = 2\n')
-    (item,) = read_plan(plan_path, {}, {m.key for m in CATALOG.model_configs}).pretrain
-    answer = answer_pretraining(CATALOG, item, [])
+    (item,) = read_plan(plan_path, {}, {m.key for m in CATALOG.model_configs}).training
+    answer = answer_training(CATALOG, item, [])
     rented = [o for o in plan_pretraining(CATALOG, LLAMA_1B, 20 * LLAMA_1B.parameters, 2048)[1] if o.fits]
     assert answer.cheapest_rent.usd.central == min(o.usd.central for o in rented if o.kind == "rent")
     # a month's share: the run's cost x 2 a year / 12
@@ -93,3 +93,111 @@ def test_a_bad_pretrain_item_is_one_line(cli, tmp_path, body, message):
     plan_path.write_text(f"[[pretrain]]\n{body}\n")
     code, _, err = cli("cost", str(DATA / "results-v3.json"), "--plan", str(plan_path))
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+LLAMA_8B = next(m for m in CATALOG.model_configs if m.key == "llama3.1-8b")
+
+
+def test_a_lora_fine_tune_by_hand_flops_hours_memory_and_cost(tmp_path):
+    """LoRA on the Llama-3.1-8B shape, 10 M tokens of 2048, 4 a month: FLOPs = tokens x (4.8 N +
+    12 x 32 x 4096 x 2048) at the centre (4 N to 6 N at the ends); one H100 (no scaling) at 40 %
+    MFU; memory = the LoRA training need with checkpointing; a month = 4 x the run's cost."""
+    from aipcbench.catalog.train_memory import train_memory_need
+    from aipcbench.cost.plan import read_plan
+    from aipcbench.cost.training_items import answer_training
+
+    plan_path = tmp_path / "plan.toml"
+    plan_path.write_text('[[finetune]]\nmodel = "llama3.1-8b"\nper_month = 4\n')
+    (item,) = read_plan(plan_path, {}, {m.key for m in CATALOG.model_configs}).training
+    assert (item.kind, item.method, item.tokens, item.runs_per_month) == ("finetune", "lora", None, 4.0)
+    answer = answer_training(CATALOG, item, [])
+    attention = 12 * 32 * 4096 * 2048
+    assert answer.flops == pytest.approx(1e7 * (4.8 * LLAMA_8B.parameters + attention))
+    _, options = plan_pretraining(CATALOG, LLAMA_8B, 1e7, 2048, method="lora")
+    one = next(o for o in options if o.gpus == 1 and o.accelerator == "H100-SXM")
+    peak = CATALOG.spec("H100-SXM").peak_tflops("bf16") * 1e12
+    assert one.hours.central == pytest.approx(answer.flops / (peak * 0.40) / 3600)
+    assert one.hours.low == pytest.approx(1e7 * (4 * LLAMA_8B.parameters + attention) / (peak * 0.65) / 3600)
+    need = train_memory_need(LLAMA_8B, "lora", "bf16", 1, 2048, checkpointing=True)
+    assert one.memory_per_gpu_bytes == need.total_bytes and one.fits
+    cheapest = answer.cheapest_rent
+    assert cheapest.usd.central == min(o.usd.central for o in options if o.kind == "rent" and o.fits)
+    assert f"{cheapest.usd.central * 4:.2f} a month" in "\n".join(answer.lines())
+
+
+def test_a_full_fine_tune_of_an_8b_model_does_not_fit_one_24_gb_gpu():
+    """16 bytes a parameter x 8 B = 128 GB of training state: only sharded over a node it fits."""
+    _, options = plan_pretraining(CATALOG, LLAMA_8B, 1e7, 2048, method="full")
+    assert not any(o.fits for o in options if o.accelerator == "RTX4090" and o.gpus == 1)
+    assert any(o.fits for o in options if o.gpus == 8)
+
+
+def test_a_plan_with_a_finetune_and_a_pretrain_item_prices_both(cli, tmp_path):
+    from tests.conftest import DATA
+
+    plan_path = tmp_path / "plan.toml"
+    plan_path.write_text(
+        '[[finetune]]\nmodel = "llama3.1-8b"\nmethod = "full"\ntokens = 5e6\nper_month = 2\n\n'
+        '[[pretrain]]\nmodel = "llama3.2-1b"\n'
+    )
+    code, out, err = cli("cost", str(DATA / "results-v3.json"), "--plan", str(plan_path))
+    assert code == 0, err
+    assert "fine-tuning (full) Llama-3.1-8B-shaped on 5e+06 tokens, 2 a month" in out
+    assert "pretraining Llama-3.2-1B-shaped on 2.47e+10 tokens, 1 a year" in out
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('model = "llama3.1-8b"\nmethod = "qlora"', "key 'method' must be one of full, lora"),
+        ('model = "llama3.1-8b"\nper_month = 1e9', "key 'per_month' must be a number from 0 to 10000"),
+        ('model = "llama3.1-8b"\ntokens = [1]', "key 'tokens' must be a number"),
+        ('model = "llama3.1-8b"\nper_year = 2', "unknown key 'per_year'"),
+    ],
+)
+def test_a_bad_finetune_item_is_one_line(cli, tmp_path, body, message):
+    from tests.conftest import DATA
+
+    plan_path = tmp_path / "plan.toml"
+    plan_path.write_text(f"[[finetune]]\n{body}\n")
+    code, _, err = cli("cost", str(DATA / "results-v3.json"), "--plan", str(plan_path))
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_the_report_shows_what_one_fine_tune_costs(cli, tmp_path):
+    """The page's table for a [[finetune]] item: a candidate with a GPU first, then the cheapest
+    rentals that fit, each run's cost and its month (runs x cost) as the planner computed them."""
+    import html as html_module
+
+    from aipcbench.cost.plan import read_plan
+    from aipcbench.cost.training_items import answer_training
+    from tests.conftest import DATA
+
+    plan_path = tmp_path / "plan.toml"
+    plan_path.write_text('[[finetune]]\nmodel = "qwen2.5-0.5b"\nmethod = "full"\nper_month = 3\n')
+    out = tmp_path / "r.html"
+    code, _, err = cli(
+        "report",
+        str(DATA / "results-v3.json"),
+        "--plan",
+        str(plan_path),
+        "--preset",
+        "rtx4090-workstation",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    page = html_module.unescape(out.read_text())
+    assert "What one run costs: fine-tuning (full) Qwen2.5-0.5B-shaped on 1e+07 tokens, 3 a month" in page
+    (item,) = read_plan(plan_path, {}, {m.key for m in CATALOG.model_configs}).training
+    from aipcbench.catalog import load_catalog
+    from aipcbench.cost.machine import build_profile
+
+    workstation = build_profile(
+        {"preset": "rtx4090-workstation"}, load_catalog(), "p", {"preset": "--preset"}, {"preset"}
+    )
+    answer = answer_training(CATALOG, item, [workstation])
+    owned = answer.owned[0]
+    section = page[page.index("What one run costs") :]
+    assert section.index(owned.name) < section.index(answer.cheapest_rent.name)
+    assert f"${owned.usd.central * 3:,.2f}" in section

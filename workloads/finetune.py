@@ -3,8 +3,9 @@
 ``--model`` names the model as for ``causal-lm`` (a catalog shape, random weights labelled, or a
 safetensors directory). Sizes:
 
-- ``lora`` (default): ``peft`` LoRA adapters of rank 16 (alpha 32, no dropout) on every
-  attention and MLP projection, the base frozen at the cell's dtype; AdamW at 2e-4;
+- ``lora`` (default): ``peft`` LoRA adapters of rank 16 (``--lora-rank``; alpha twice the rank,
+  no dropout) on every attention and MLP projection, the base frozen at the cell's dtype; AdamW
+  at 2e-4;
 - ``full``: every weight trained, fp32 master weights under autocast at the cell's dtype; AdamW
   at 2e-5;
 - ``qlora``: LoRA over 4-bit base weights needs ``bitsandbytes`` on a CUDA GPU; elsewhere the
@@ -21,6 +22,9 @@ set of 8 batches of random token ids (no text can be downloaded here; said in th
 loss falls as the model learns them, which is the quality gate. One run = one epoch over 10 M
 training tokens. Before anything is built the step's memory is checked against the device
 (``aipcbench.catalog.train_memory``) and the prediction is recorded beside the measured peak.
+``--checkpointing`` recomputes each layer's activations in backward (transformers' gradient
+checkpointing, non-reentrant so a frozen base works under LoRA): less memory, about a third more
+compute; the fit check and the record say which.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from dataclasses import replace
 import torch
 
 from aipcbench.catalog.model_memory import GIB
-from aipcbench.catalog.train_memory import LORA_RANK, train_memory_need
+from aipcbench.catalog.train_memory import train_memory_need
 from aipcbench.errors import UserInputError
 from workloads.base import PrepareContext, PreparedWorkload, RunDefinition, Unsupported, WorkloadSpec
 from workloads.causal_lm import agreed_parameters, check_model_option, device_memory_bytes, resolve
@@ -67,8 +71,10 @@ def _shape_and_model(ctx: PrepareContext, method: str):
 
 
 def check_fit(ctx: PrepareContext, shape, method: str, batch: int, seq: int) -> float:
-    accelerator = ctx.device_type != "cpu"
-    need = train_memory_need(shape, method, ctx.dtype, batch, seq, accelerator=accelerator)
+    accelerator, options = ctx.device_type != "cpu", ctx.options
+    need = train_memory_need(
+        shape, method, ctx.dtype, batch, seq, options.checkpointing, accelerator, options.lora_rank
+    )
     total = need.total_bytes
     distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
     if distributed and method == "full":  # FSDP: each rank holds 1/N of the training state
@@ -83,14 +89,24 @@ def check_fit(ctx: PrepareContext, shape, method: str, batch: int, seq: int) -> 
     return total
 
 
-def _with_lora(model, architecture: str):
+def _checkpoint(model) -> None:
+    """Gradient checkpointing, non-reentrant (a frozen base under LoRA has no input that needs a
+    gradient): transformers 5.x names it activation checkpointing, earlier versions gradient."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+
+def _with_lora(model, architecture: str, rank: int):
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError:
         raise Unsupported("LoRA needs peft: pip install 'aipcbench[finetune]'") from None
     config = LoraConfig(
-        r=LORA_RANK,
-        lora_alpha=2 * LORA_RANK,
+        r=rank,
+        lora_alpha=2 * rank,
         lora_dropout=0.0,
         target_modules=LORA_TARGETS[architecture],
         fan_in_fan_out=architecture == "gpt2",  # GPT-2's Conv1D stores its weight transposed
@@ -113,8 +129,10 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     needed = check_fit(ctx, shape, method, batch, seq)
     torch.manual_seed(ctx.seed)
     model, weights_source, weights_note = build()
+    if ctx.options.checkpointing:
+        _checkpoint(model)
     if method == "lora":
-        model = _with_lora(model, shape.architecture)
+        model = _with_lora(model, shape.architecture, ctx.options.lora_rank)
     model.train()
     runner, sharding = _distribute(model, method)
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -159,7 +177,8 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
             "batch": batch,
             "sequence_tokens": seq,
             "trainable_parameters": sum(p.numel() for p in trainable),
-            "lora_rank": LORA_RANK if method == "lora" else None,
+            "lora_rank": ctx.options.lora_rank if method == "lora" else None,
+            "checkpointing": ctx.options.checkpointing,
             "optimizer": f"AdamW lr {LEARNING_RATE[method]:g}",
             "memory_need_bytes": needed,
             "sharding": sharding,

@@ -55,6 +55,8 @@ def run_config(args: argparse.Namespace):
             model=args.model,
             prompt_tokens=args.prompt_tokens,
             new_tokens=args.new_tokens,
+            **({"lora_rank": args.lora_rank} if args.lora_rank else {}),
+            checkpointing=args.checkpointing,
         ),
         keep_denormals=args.keep_denormals,
         world_sizes=world_sizes,

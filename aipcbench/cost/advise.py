@@ -18,10 +18,10 @@ from aipcbench.cost.flips import with_flips
 from aipcbench.cost.hybrid import with_mix
 from aipcbench.cost.machine import MachineProfile, build_profile, load_profile
 from aipcbench.cost.plan import default_plan, read_plan
-from aipcbench.cost.pretrain import PretrainAnswer, answer_pretraining
 from aipcbench.cost.rentals import rent_options
 from aipcbench.cost.serve_decide import ServeDecision, decide_serving
 from aipcbench.cost.sessions import rent_terms
+from aipcbench.cost.training_items import TrainingAnswer, answer_training
 from aipcbench.results.store import ResultsDocument
 from aipcbench.units import SECONDS_PER_DAY
 
@@ -34,7 +34,7 @@ class Advice:
     decision: Decision | None
     notes: tuple[str, ...]  # candidates or cells that could not be priced, said
     serving: tuple[ServeDecision, ...] = ()  # one per [[serve]] item of the plan
-    pretraining: tuple[PretrainAnswer, ...] = ()  # one per [[pretrain]] item of the plan
+    training: tuple[TrainingAnswer, ...] = ()  # one per [[pretrain]] and [[finetune]] item
 
 
 def candidates(pricing: PricingConfig, catalog: Catalog) -> list[MachineProfile]:
@@ -111,7 +111,7 @@ def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingC
     serving = [decide_serving(item, catalog, records, machines) for item in plan.serve]
     for answer in serving:
         notes += list(answer.notes) if answer else []
-    pretraining = tuple(answer_pretraining(catalog, item, machines) for item in plan.pretrain)
+    training = tuple(answer_training(catalog, item, machines) for item in plan.training)
     return Advice(
         machines[0],
         per_machine[0],
@@ -119,5 +119,5 @@ def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingC
         decision,
         tuple(notes),
         tuple(s for s in serving if s),
-        pretraining,
+        training,
     )

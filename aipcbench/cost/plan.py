@@ -23,23 +23,17 @@ that was measured (its run time is what every option is priced from).
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aipcbench.cost.plan_tables import checked_tables, read_pretrain_items, read_profile_table
-from aipcbench.cost.pretrain import PretrainItem
+from aipcbench.cost.plan_tables import checked_tables, read_profile_table
 from aipcbench.cost.serve_plan import ServeItem, read_serve_items
 from aipcbench.cost.serving_estimate import BITS_PER_WEIGHT
 from aipcbench.cost.sessions import read_rent_table
+from aipcbench.cost.training_items import TrainingItem, read_training_items
 from aipcbench.errors import DataError
 from aipcbench.files import read_toml
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 
 WORKING_DAYS_PER_MONTH = 260 / 12
 MAX_RUNS_PER_MONTH = 1e9
@@ -65,7 +59,7 @@ class Plan:
     serve: tuple[ServeItem, ...] = ()  # [[serve]] items: priced by cost.serve_decide
     rent: dict[str, Any] = field(default_factory=dict)  # [rent]: the terms given (cost.sessions)
     profile: dict[str, Any] = field(default_factory=dict)  # [profile]: load by month (cost.hybrid)
-    pretrain: tuple[PretrainItem, ...] = ()  # [[pretrain]]: priced by cost.pretrain
+    training: tuple[TrainingItem, ...] = ()  # [[pretrain]], [[finetune]]: cost.training_items
 
 
 def default_plan(cells: list[tuple[str, str, str]]) -> Plan:
@@ -83,15 +77,16 @@ def read_plan(
     cell -> tokens in one run for generation cells, None for others) or, for ``[[serve]]``
     items, against the catalog's model shapes (``model_keys``)."""
     data = read_toml(path, "plan")
-    work = data.get("work", [] if ("serve" in data or "pretrain" in data) else None)
+    others = ("serve", "pretrain", "finetune")
+    work = data.get("work", [] if any(k in data for k in others) else None)
     if (
         not isinstance(work, list)
-        or not (work or data.get("serve") or data.get("pretrain"))
-        or set(data) - {"work", "serve", "rent", "profile", "pretrain"}
+        or not (work or any(data.get(k) for k in others))
+        or set(data) - {"work", "rent", "profile", *others}
     ):
         raise DataError(
-            f"{path}: a plan is [[work]], [[serve]] and [[pretrain]] tables, a [rent] and a "
-            "[profile] table (nothing else)"
+            f"{path}: a plan is [[work]], [[serve]], [[pretrain]] and [[finetune]] tables, a [rent] "
+            "and a [profile] table (nothing else)"
         )
     serve = read_serve_items(str(path), data.get("serve"), set(model_keys), set(BITS_PER_WEIGHT))
     items = [
@@ -100,11 +95,8 @@ def read_plan(
     ]
     rent = read_rent_table(str(path), data.get("rent"))
     profile = read_profile_table(str(path), data.get("profile"))
-    pretrain = tuple(
-        PretrainItem(v["model"], v.get("tokens"), float(v.get("per_year", 1)), int(v.get("sequence", 2048)))
-        for v in read_pretrain_items(str(path), data.get("pretrain"), set(model_keys))
-    )
-    return Plan(tuple(items), str(path), serve, rent, profile, pretrain)
+    training = tuple(read_training_items(str(path), data, set(model_keys)))
+    return Plan(tuple(items), str(path), serve, rent, profile, training)
 
 
 def _workload_and_size(

@@ -9,7 +9,6 @@ from typing import Any
 from aipcbench.errors import DataError
 
 PROFILE_KEYS = {"months", "wait_usd_per_hour"}
-PRETRAIN_LIMITS = {"tokens": (1e6, 1e15), "per_year": (0.0, 365.0), "sequence": (16, 1_000_000)}
 
 
 def checked_tables(source: str, kind: str, tables: Any, keys: set[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -50,23 +49,3 @@ def read_profile_table(where: str, table: Any) -> dict[str, Any]:
     ):
         raise DataError(f"{where}: [profile]: 'wait_usd_per_hour' must be a number from 0 to 100000")
     return {"months": [float(m) for m in months], "wait_usd_per_hour": wait}
-
-
-def read_pretrain_items(source: str, tables, model_keys: set[str]) -> list[dict]:
-    """``[[pretrain]]`` tables, checked: a catalog model, and numbers inside their limits."""
-    if tables is None:
-        return []
-    items = []
-    for where, table in checked_tables(source, "pretrain", tables, {"model", *PRETRAIN_LIMITS}):
-        if table.get("model") not in model_keys:
-            raise DataError(f"{where}: key 'model' must be a catalog model ({', '.join(sorted(model_keys))})")
-        values = {"model": table["model"]}
-        for key, (low, high) in PRETRAIN_LIMITS.items():
-            value = table.get(key)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise DataError(f"{where}: key '{key}' must be a number from {low:g} to {high:g}")
-            values[key] = value
-        items.append(values)
-    return items

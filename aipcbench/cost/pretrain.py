@@ -18,6 +18,17 @@ costs, with a range, before anyone raises money for it.
                   machine's month (``cost.cash``; busy around the clock) + power x hours x
                   electricity
 
+A fine-tune (a plan's ``[[finetune]]``) is the same arithmetic on its own tokens (default one
+epoch over 10 M) with the method's FLOPs and memory:
+
+    full        6 FLOPs a parameter a token, memory as above
+    LoRA        4 (forward 2, backward 2 for the activations' gradients; the frozen weights get
+                no gradient) to 6 (no saving at all, as the fine-tune workload measured for a
+                124 M model on CPU, where peft's small extra matmuls cost more than they save),
+                central 4.8 (Hu et al. 2021, "LoRA", section 4.2: 25 % faster than a full
+                fine-tune of GPT-3 175B, 6 / 1.25); memory ``train_memory_need(model, "lora",
+                "bf16", 1, sequence, checkpointing=True)`` on every GPU (replicated, not sharded)
+
 Pure and torch-free; pinned to a hand calculation in tests/test_pretrain.py.
 """
 
@@ -36,11 +47,22 @@ TOKENS_PER_PARAMETER = 20.0
 NVLINK_SCALING = Span(0.80, 0.90, 0.95)  # ASSUMPTION, see the module docstring
 PCIE_SCALING = Span(0.60, 0.75, 0.90)  # ASSUMPTION
 NVLINK_GPUS = ("H100-SXM", "H200", "A100-40GB", "A100-80GB", "B200", "V100")
+# FLOPs a parameter a token, forward and backward, by method (see the module docstring)
+FLOPS_PER_PARAMETER = {"full": Span(6.0, 6.0, 6.0), "lora": Span(4.0, 4.8, 6.0)}
+FINETUNE_TOKENS = 1e7  # one epoch over 10 M tokens: a fine-tune's default run
 
 
-def training_flops(model: ModelConfig, tokens: float, sequence: int) -> float:
+def training_flops(model: ModelConfig, tokens: float, sequence: int, per_parameter: float = 6.0) -> float:
     width = model.heads * model.head_dim
-    return tokens * (6 * model.parameters + 12 * model.layers * width * sequence)
+    return tokens * (per_parameter * model.parameters + 12 * model.layers * width * sequence)
+
+
+def flops_range(model: ModelConfig, tokens: float, sequence: int, method: str = "full") -> Span:
+    """The run's FLOPs at the method's low, central and high FLOPs a parameter."""
+    per = FLOPS_PER_PARAMETER[method]
+    return Span(
+        *(training_flops(model, tokens, sequence, getattr(per, end)) for end in ("low", "central", "high"))
+    )
 
 
 @dataclass(frozen=True)
@@ -61,7 +83,7 @@ def _scaling(spec: DeviceSpec, gpus: int) -> Span:
     return NVLINK_SCALING if spec.key in NVLINK_GPUS else PCIE_SCALING
 
 
-def _hours(flops: float, spec: DeviceSpec, gpus: int, mfu: Span) -> Span | None:
+def _hours(flops: Span, spec: DeviceSpec, gpus: int, mfu: Span) -> Span | None:
     peak = spec.peak_tflops("bf16")
     if not peak:
         return None
@@ -71,13 +93,15 @@ def _hours(flops: float, spec: DeviceSpec, gpus: int, mfu: Span) -> Span | None:
         for end in ("low", "central", "high")
     }
     return Span(
-        flops / rate["high"] / SECONDS_PER_HOUR,
-        flops / rate["central"] / SECONDS_PER_HOUR,
-        flops / rate["low"] / SECONDS_PER_HOUR,
+        flops.low / rate["high"] / SECONDS_PER_HOUR,
+        flops.central / rate["central"] / SECONDS_PER_HOUR,
+        flops.high / rate["low"] / SECONDS_PER_HOUR,
     )
 
 
-def memory_per_gpu(model: ModelConfig, sequence: int, gpus: int) -> float:
+def memory_per_gpu(model: ModelConfig, sequence: int, gpus: int, method: str = "full") -> float:
+    if method == "lora":  # every GPU holds the frozen weights and the adapters' state
+        return train_memory_need(model, "lora", "bf16", 1, sequence, checkpointing=True).total_bytes
     activations = train_memory_need(model, "full", "bf16", 1, sequence, checkpointing=True)
     return (
         model.parameters * 16 / gpus
@@ -88,19 +112,25 @@ def memory_per_gpu(model: ModelConfig, sequence: int, gpus: int) -> float:
 
 
 def plan_pretraining(
-    catalog: Catalog, model: ModelConfig, tokens: float, sequence: int, owned: list = ()
+    catalog: Catalog,
+    model: ModelConfig,
+    tokens: float,
+    sequence: int,
+    owned: list = (),
+    method: str = "full",
 ) -> tuple[float, list[PretrainOption]]:
-    """(FLOPs, every rented offer and owned candidate) for pretraining ``model`` on ``tokens``."""
+    """(central FLOPs, every rented offer and owned candidate) for training ``model`` on
+    ``tokens`` from scratch or, ``method`` "lora", as adapters."""
     mfu_row = catalog.estimator_row("gpu", "compute_efficiency", "bf16")
     mfu = Span(mfu_row.low, mfu_row.central, mfu_row.high)
-    flops = training_flops(model, tokens, sequence)
+    flops = flops_range(model, tokens, sequence, method)
     options = []
     for offer in catalog.cloud_offers:
         spec = catalog.spec(offer.accelerator)
         hours = _hours(flops, spec, offer.gpu_count, mfu) if spec else None
         if hours is None or not spec.memory_gb:
             continue
-        memory = memory_per_gpu(model, sequence, offer.gpu_count)
+        memory = memory_per_gpu(model, sequence, offer.gpu_count, method)
         price = offer.on_demand_per_hour
         usd = Span(hours.low * price, hours.central * price, hours.high * price)
         name = f"{offer.provider} {offer.instance_type}"
@@ -110,16 +140,18 @@ def plan_pretraining(
             )
         )
     for machine, gpus in owned:
-        options.append(_owned(machine, gpus, catalog, model, flops, sequence, mfu))
-    return flops, sorted(options, key=lambda o: (not o.fits, o.usd.central if o.usd else float("inf")))
+        options.append(_owned(machine, gpus, catalog, model, flops, sequence, mfu, method))
+    return flops.central, sorted(
+        options, key=lambda o: (not o.fits, o.usd.central if o.usd else float("inf"))
+    )
 
 
-def _owned(machine, gpus: int, catalog: Catalog, model: ModelConfig, flops: float, sequence: int, mfu: Span):
+def _owned(machine, gpus: int, catalog: Catalog, model: ModelConfig, flops: Span, sequence: int, mfu, method):
     from aipcbench.cost import cash
 
     spec = catalog.spec(machine.accelerator)
     hours = _hours(flops, spec, gpus, mfu)
-    memory = memory_per_gpu(model, sequence, gpus)
+    memory = memory_per_gpu(model, sequence, gpus, method)
     # a pretraining run keeps the machine busy around the clock: its month spread over every hour
     hardware = (cash.hardware_usd_per_month(machine) + cash.upkeep_usd_per_month(machine)) / (
         24 * DAYS_PER_MONTH
@@ -128,61 +160,4 @@ def _owned(machine, gpus: int, catalog: Catalog, model: ModelConfig, flops: floa
     usd = Span(hours.low * per_hour, hours.central * per_hour, hours.high * per_hour)
     return PretrainOption(
         machine.name, spec.key, gpus, hours, usd, memory, memory <= spec.memory_gb * GIB, "own"
-    )
-
-
-PRETRAIN_KEYS = {"model", "tokens", "per_year", "sequence"}
-
-
-@dataclass(frozen=True)
-class PretrainItem:
-    """A plan's ``[[pretrain]]``: a run from scratch, a few times a year."""
-
-    model: str
-    tokens: float | None  # None: 20 per parameter
-    per_year: float
-    sequence: int
-
-
-@dataclass(frozen=True)
-class PretrainAnswer:
-    item: PretrainItem
-    model_name: str
-    tokens: float
-    flops: float
-    cheapest_rent: PretrainOption | None
-    owned: tuple[PretrainOption, ...]
-
-    def lines(self) -> list[str]:
-        from aipcbench.numbers import usd
-
-        def said(o: PretrainOption) -> str:
-            days, span = o.hours.central / 24, f"({usd(o.usd.low)}-{usd(o.usd.high)})"
-            return (
-                f"{o.name} ({o.gpus}x {o.accelerator}): {usd(o.usd.central)} {span}, "
-                f"{days:,.1f} days; {usd(o.usd.central * self.item.per_year / 12)} a month"
-            )
-
-        head = (
-            f"pretraining {self.model_name} on {self.tokens:.3g} tokens, {self.item.per_year:g} a year "
-            f"({self.flops:.3g} FLOPs; `aipcbench estimate --pretrain {self.item.model}` lists every option)"
-        )
-        lines = [head]
-        if self.cheapest_rent is not None:
-            lines.append(f"  cheapest rental that fits: {said(self.cheapest_rent)}")
-        lines += [f"  on {said(o)}" + ("" if o.fits else " (does not fit its memory)") for o in self.owned]
-        lines.append("  (priced beside the monthly verdict, not folded into it)")
-        return lines
-
-
-def answer_pretraining(catalog: Catalog, item: PretrainItem, machines) -> PretrainAnswer:
-    """The item on the cheapest rental that fits and on every candidate with a GPU (one each)."""
-    model = next(m for m in catalog.model_configs if m.key == item.model)
-    tokens = item.tokens or TOKENS_PER_PARAMETER * model.parameters
-    owned = [(m, 1) for m in machines if m.accelerator and catalog.spec(m.accelerator)]
-    flops, options = plan_pretraining(catalog, model, tokens, item.sequence, owned)
-    rented = [o for o in options if o.kind == "rent" and o.fits and o.usd is not None]
-    cheapest = min(rented, key=lambda o: o.usd.central) if rented else None
-    return PretrainAnswer(
-        item, model.name, tokens, flops, cheapest, tuple(o for o in options if o.kind == "own")
     )

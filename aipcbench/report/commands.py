@@ -57,8 +57,8 @@ def cost_command(config: CostConfig) -> int:
         for answer in advice.serving:
             print(serving_views.decision_text(answer))
             print()
-        for pretraining in advice.pretraining:
-            print("\n".join(safe_text(line) for line in pretraining.lines()))
+        for training in advice.training:
+            print("\n".join(safe_text(line) for line in training.lines()))
             print()
         if not comparisons:
             return 0
@@ -127,6 +127,7 @@ def serving_section(documents, catalog: Catalog, machines, decisions=()) -> dict
 def render(documents, comparisons, machine, out: Path, decision=None, catalog=None, advice=None) -> Path:
     from aipcbench.report.context import build_context
     from aipcbench.report.render import write_report
+    from aipcbench.report.training_views import training_sections
 
     catalog = catalog or load_catalog()
     tokens, fits = language_model_rows(comparisons, catalog, machine.name)
@@ -134,6 +135,7 @@ def render(documents, comparisons, machine, out: Path, decision=None, catalog=No
     serving = serving_section(documents, catalog, machines, advice.serving if advice else ())
     context = build_context(documents, comparisons, machine, _now(), decision, tokens, fits, serving)
     context["estimator_error"] = estimator_error(catalog)
+    context["training"] = training_sections(advice.training if advice else ())
     try:
         return write_report(context, out)
     except OSError as exc:

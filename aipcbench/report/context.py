@@ -282,6 +282,7 @@ def build_context(
         "estimator_error": "",  # report.commands.estimator_error fills it where a catalog is at hand
         "serving": (serving or {}).get("rows", []),
         "serve_plan": (serving or {}).get("plan", []),
+        "training": [],  # report.training_views: filled where the plan has training items
         "decision": decision_context(decision),
         "synthetic": any(r["data_source"] == "synthetic" for r in ok_rows),
         "random_weights": any(r["weights_source"] == "random-init" for r in ok_rows),
