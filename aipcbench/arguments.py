@@ -284,6 +284,7 @@ def _add_report(commands) -> None:
     report = commands.add_parser("report", help="one self-contained HTML page from results")
     _add_results_and_machine(report)
     report.add_argument("--out", type=Path, help="HTML file to write (default: reports/...)")
+    report.add_argument("--pdf", type=Path, metavar="FILE", help="also print the page to FILE (Chromium)")
     report.add_argument(
         "--format",
         choices=("html", "md", "csv", "json"),

@@ -123,6 +123,7 @@ class ReportConfig:
     pricing: PricingConfig
     format: str = "html"  # html | md | csv | json
     out: Path | None = None
+    pdf: Path | None = None  # also print the page to this PDF (report.pdf)
 
 
 @dataclass(frozen=True)

@@ -11,4 +11,4 @@ def main(args: argparse.Namespace) -> int:
     from aipcbench.config import ReportConfig
     from aipcbench.report.commands import report_command
 
-    return report_command(ReportConfig(pricing(args), args.format, args.out))
+    return report_command(ReportConfig(pricing(args), args.format, args.out, args.pdf))

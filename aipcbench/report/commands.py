@@ -152,20 +152,25 @@ def estimator_error(catalog: Catalog) -> str:
     return f"GPU estimates: {result.sentence()}; `aipcbench estimate --check --published`" if result else ""
 
 
-def report_path(out: Path | None, inputs: list[Path]) -> Path:
+def report_path(out: Path | None, inputs: list[Path], flag: str = "--out") -> Path:
     """The report's target: --out (checked: never an input, a directory, device or FIFO) or
-    reports/aipcbench-report.html."""
+    reports/aipcbench-report.html; the same rules for --pdf."""
     if out is None:
-        return check_output_path(DEFAULT_REPORT, "--out", inputs)
+        return check_output_path(DEFAULT_REPORT, flag, inputs)
     if ".." in out.parts or out.name.startswith("."):
-        raise UserInputError(f"--out: refusing the path {str(out)!r} (no '..' or hidden names)")
-    return check_output_path(out, "--out", inputs)
+        raise UserInputError(f"{flag}: refusing the path {str(out)!r} (no '..' or hidden names)")
+    return check_output_path(out, flag, inputs)
 
 
 def report_command(config: ReportConfig) -> int:
     pricing = config.pricing
     inputs = [*discover(list(pricing.results)), *pricing.input_files()]
     out = report_path(config.out, inputs) if config.format == "html" else None
+    if config.pdf is not None and out is None:
+        raise UserInputError("--pdf prints the HTML page: not with --format md, csv or json")
+    pdf = report_path(config.pdf, inputs, "--pdf") if config.pdf is not None else None
+    if pdf is not None and pdf.resolve() == out.resolve():
+        raise UserInputError("--pdf: the PDF needs a name of its own, not the HTML page's")
     documents, advice = priced(pricing)
     machine, comparisons = advice.machine, advice.comparisons
     if out is None:
@@ -177,6 +182,10 @@ def report_command(config: ReportConfig) -> int:
         return 0
     catalog = load_catalog(config.pricing.catalog_files)
     print(f"report: {render(documents, comparisons, machine, out, advice.decision, catalog, advice)}")
+    if pdf is not None:
+        from aipcbench.report.pdf import print_to_pdf
+
+        print(f"pdf: {print_to_pdf(out, pdf)}")
     return 0
 
 
