@@ -109,3 +109,22 @@ def test_fit_for_a_training_step(cli):
     ):
         code, _, err = cli("fit", "llama3.1-8b", *args)
         assert code == 2 and message in err
+
+
+def test_a_device_sold_with_several_memory_sizes_is_listed_per_size():
+    """The sizes come from the catalog's own rows: a V100's name states 16/32GB; the M4 Max row
+    is its largest (128 GB) and the Mac Studio preset built on it has 36 GB. Llama-3.1-8B in bf16
+    (16.2 GiB) misses the 16 GB V100 and fits the 32 GB one: at the largest size alone the table
+    would have said it fits a V100, full stop."""
+    catalog = load_catalog()
+    rows = {r.label: r for r in fit_table(catalog, LLAMA_8B, "bf16", 1, 4096)}
+    assert not rows["V100 16 GB"].fits and rows["V100 32 GB"].fits
+    assert (
+        rows["M4MAX-GPU 36 GB"].memory_bytes == 36 * GIB
+        and rows["M4MAX-GPU 128 GB"].memory_bytes == 128 * GIB
+    )
+    assert "V100" not in rows and "RTX4090" in rows  # one size: the key alone, as before
+    # a LoRA step of 4,096 tokens, checkpointed: 15 GiB of frozen bf16 weights and about 10 more
+    lora = fit_table(catalog, LLAMA_8B, "bf16", 1, 4096, train="lora", checkpointing=True)
+    fits = {r.label: r.fits for r in lora}
+    assert not fits["V100 16 GB"] and fits["M4MAX-GPU 36 GB"] and fits["M4MAX-GPU 128 GB"]

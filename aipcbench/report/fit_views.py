@@ -37,7 +37,7 @@ def fit_command(
         print(_need_line(model, dtype, batch, context, train, checkpointing))
         header.append(f"{dtype} b{batch}")
         for row in fit_table(catalog, model, dtype, batch, context, train, checkpointing):
-            cells = grid.setdefault(row.device.split(" ")[0], [f"{row.memory_bytes / GIB:,.0f} GiB"])
+            cells = grid.setdefault(row.label, [f"{row.memory_bytes / GIB:,.0f} GiB"])
             cells.append(f"fits ({row.need_bytes / row.memory_bytes:.0%})" if row.fits else "no")
     print("\nwhere it fits (the share of each device's memory it takes; keys as in catalog/data):")
     table = [tuple(header)] + [(device, *cells) for device, cells in grid.items()]
