@@ -259,3 +259,44 @@ def test_every_chart_has_a_caption_in_words_and_its_data_one_click_away(cli, tmp
     assert "The input that moves the answer most is" in page
     assert '<p id="decision-range">Range a month: owning $' in page  # the summary: range and assumptions
     assert page.count("the chart&#39;s data") + page.count("the chart's data") >= drawn - 2
+
+
+def test_measurement_charts_state_their_conclusion_from_the_rows_they_plot():
+    """Each caption is computed from the rows: the fastest device per workload measured on two,
+    the steadiest and least steady cell, the used share of the rated peak, and energy's range
+    with how many figures were estimated."""
+    from aipcbench.report import measurement_captions as mc
+
+    def row(device, workload, speed, cv, mfu, joules, method="rapl"):
+        return {
+            "host": "h",
+            "device": device,
+            "workload": workload,
+            "size": "s",
+            "dtype": "fp32",
+            "items_per_s": speed,
+            "cv": cv,
+            "mfu_rated": mfu,
+            "energy_j_per_run": joules,
+            "energy_method": method,
+            "mode": "train",
+            "world_size": None,
+        }
+
+    rows = [
+        row("cpu", "a", 10.0, 0.02, 0.10, 3600.0),
+        row("cuda:0", "a", 90.0, 0.04, 0.30, 7200.0, "estimate-tdp"),
+        row("cpu", "b", 50.0, 0.25, 0.05, 36.0),
+        row("cuda:0", "b", 40.0, 0.03, 0.50, 72.0),
+    ]
+    assert "fastest on 1 of the 2 workloads measured on more than one device" in mc.throughput_caption(rows)
+    rows[2]["items_per_s"] = 30.0  # now the GPU wins both
+    assert mc.throughput_caption(rows).startswith("h cuda:0 is the fastest on 2 of the 2 workloads")
+    steps = mc.step_times_caption(rows)
+    assert "typical cell varies 3.5%" in steps and "least steady is b:s fp32 on h cpu at 25.0%" in steps
+    assert "1 cells spread more than 10%" in steps
+    assert mc.utilisation_caption(rows).startswith(
+        "The work used 5% (b:s fp32 on h cpu) to 50% (b:s fp32 on h cuda:0)"
+    )
+    energy = mc.energy_caption(rows)
+    assert "from 0.01 Wh (b:s fp32) to 2 Wh (a:s fp32)" in energy and "1 of 4 figures are estimated" in energy

@@ -2,8 +2,9 @@
 as a table one click away (for a reader who cannot see the chart, or wants the numbers).
 
 The decision's charts get captions computed from the decision (where owning and renting cost the
-same, what moves the answer most, how this machine compares per run); the others say what they
-plot, from their titles.
+same, what moves the answer most, how this machine compares per run), the measurement charts
+from the rows they plot (``report.measurement_captions``); the others say what they plot, from
+their titles.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from aipcbench.cost.decide import the
 from aipcbench.numbers import usd
+from aipcbench.report.measurement_captions import CAPTIONS
 
 MAX_ROWS = 400  # a chart's data table: enough for every chart the page draws, bounded for the page
 
@@ -73,8 +75,10 @@ def cost_caption(comparisons: list[Any]) -> str:
     )
 
 
-def figure_notes(figures: dict[str, dict], decision: Any, comparisons: list[Any]) -> dict[str, dict]:
-    """Caption and data table per chart key."""
+def figure_notes(
+    figures: dict[str, dict], decision: Any, comparisons: list[Any], rows: list[dict[str, Any]] = ()
+) -> dict[str, dict]:
+    """Caption and data table per chart key (``rows``: the measurements the charts plot)."""
     notes = {}
     for key, figure in figures.items():
         if not figure.get("data"):
@@ -86,5 +90,7 @@ def figure_notes(figures: dict[str, dict], decision: Any, comparisons: list[Any]
             caption = tornado_caption(decision)
         elif key == "cost" and comparisons:
             caption = cost_caption(comparisons)
+        elif key in CAPTIONS:
+            caption = CAPTIONS[key](list(rows)) or caption
         notes[key] = {"caption": caption, "rows": data_rows(figure)}
     return notes

@@ -287,5 +287,5 @@ def build_context(
         "synthetic": any(r["data_source"] == "synthetic" for r in ok_rows),
         "random_weights": any(r["weights_source"] == "random-init" for r in ok_rows),
     }
-    context["figure_notes"] = figure_notes(context["figures"], decision, comparisons)
+    context["figure_notes"] = figure_notes(context["figures"], decision, comparisons, ok_rows)
     return context
