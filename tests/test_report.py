@@ -300,3 +300,22 @@ def test_measurement_charts_state_their_conclusion_from_the_rows_they_plot():
     )
     energy = mc.energy_caption(rows)
     assert "from 0.01 Wh (b:s fp32) to 2 Wh (a:s fp32)" in energy and "1 of 4 figures are estimated" in energy
+
+
+def test_the_usage_charts_say_from_how_many_hours_a_day_owning_wins():
+    """Sensitivity: this machine per run falls with hours a day; the caption names the first hour
+    at which it is at or under the rental's line, over the workloads that have a rental price."""
+    from aipcbench.report.captions import sensitivity_caption
+
+    hours = list(range(1, 25))
+
+    def pair(own_at_1h: float, rent: float | None):
+        own = {"x": hours, "y": [own_at_1h / h for h in hours]}
+        return [own, {"x": hours, "y": [rent] * 24}]
+
+    figure = {"data": pair(8.0, 1.0) + pair(100.0, 1.0) + pair(3.0, None)}
+    assert sensitivity_caption(figure) == (
+        "Used enough hours a day, this machine is the cheaper way per run for 1 of 2 workloads, "
+        "from 8 h/day for the most favourable."
+    )
+    assert sensitivity_caption({"data": pair(3.0, None)}) is None  # nothing to compare with

@@ -66,12 +66,54 @@ def tornado_caption(decision: Any) -> str:
 
 
 def cost_caption(comparisons: list[Any]) -> str:
-    cheaper = sum(
-        1 for c in comparisons if c.cheapest_offer and c.cheapest_offer.on_demand_usd < c.local.total_usd
+    priced = [c for c in comparisons if c.cheapest_offer]
+    cheaper = sum(1 for c in priced if c.cheapest_offer.on_demand_usd < c.local.total_usd)
+    unpriced = (
+        f" ({len(comparisons) - len(priced)} with no rental price)" if len(priced) < len(comparisons) else ""
     )
     return (
-        f"Per run, a rental is cheaper than this machine for {cheaper} of {len(comparisons)} workloads "
+        f"Per run, a rental is cheaper than this machine for {cheaper} of {len(priced)} workloads{unpriced} "
         "(each row: this machine's cost per run and the rentals that matter, on a log scale)."
+    )
+
+
+def cumulative_caption(comparisons: list[Any], months: int) -> str | None:
+    """Over the machine's life: for how many workloads owning pays back, and the fastest."""
+    priced = [c for c in comparisons if c.cheapest_offer is not None]
+    paying = [c for c in priced if c.payback_months is not None and c.payback_months <= months]
+    if not priced:
+        return None
+    if not paying:
+        return (
+            f"Run at your usage, renting stays cheaper than buying over all {months} months, every workload."
+        )
+    fastest = min(paying, key=lambda c: c.payback_months)
+    return (
+        f"Run at your usage, buying pays back within {months} months for {len(paying)} of {len(priced)} "
+        f"workloads; soonest {fastest.label}, after {fastest.payback_months:,.1f} months."
+    )
+
+
+def sensitivity_caption(figure: dict[str, Any]) -> str | None:
+    """From the chart's pairs of traces (this machine per run by hours a day, the rental's line):
+    the hours a day from which owning is cheaper per run, per workload."""
+    traces = figure.get("data", [])
+    pairs = [(own, rent) for own, rent in zip(traces[0::2], traces[1::2]) if any(rent.get("y") or [])]
+    if not pairs:  # no workload has a rental price to compare with
+        return None
+    from_hours = []
+    for local, cloud in pairs:
+        hours = [
+            h for h, own, rent in zip(local["x"], local["y"], cloud["y"]) if rent is not None and own <= rent
+        ]
+        from_hours.append(hours[0] if hours else None)
+    winning = [h for h in from_hours if h is not None]
+    if not winning:
+        count = len(pairs)
+        return f"Even used 24 h a day, this machine costs more per run than a rental: all {count} workloads."
+    return (
+        "Used enough hours a day, this machine is the cheaper way per run for "
+        f"{len(winning)} of {len(pairs)} workloads, from {min(winning)} h/day for the most favourable."
     )
 
 
@@ -90,6 +132,11 @@ def figure_notes(
             caption = tornado_caption(decision)
         elif key == "cost" and comparisons:
             caption = cost_caption(comparisons)
+        elif key == "sensitivity":
+            caption = sensitivity_caption(figure) or caption
+        elif key == "cumulative" and comparisons:
+            months = max(len(figure["data"][0].get("x") or []) - 1, 1)
+            caption = cumulative_caption(comparisons, months) or caption
         elif key in CAPTIONS:
             caption = CAPTIONS[key](list(rows)) or caption
         notes[key] = {"caption": caption, "rows": data_rows(figure)}
