@@ -97,6 +97,10 @@ class Fake:
         await writer.drain()
         if self.mode == "hang":
             await asyncio.sleep(3600)
+        while self.mode == "trickle":  # a lively stream that never ends: a token every 20 ms
+            await asyncio.sleep(0.02)
+            writer.write(_chunk(_event(" w")))
+            await writer.drain()
         requested = json.loads(body or b"{}").get("max_tokens", self.tokens)
         for number in range(10**6 if self.mode == "huge" else int(requested)):
             await asyncio.sleep(self.delay_s)

@@ -96,6 +96,14 @@ def test_each_broken_answer_is_a_failed_request_with_its_reason(serving, expecte
     assert all(expected in r.reason for r in run.results)
 
 
+@pytest.mark.parametrize("serving", ["trickle"], indirect=True)
+def test_a_stream_that_never_ends_is_cut_at_the_request_time_limit(serving):
+    started = time.monotonic()
+    run = _level(serving, Concurrency(1), requests=1, warmup=0, timeout_s=1.5, idle_timeout_s=1.0)
+    assert time.monotonic() - started < 10
+    assert not run.results[0].ok and "longer than the request's time limit" in run.results[0].reason
+
+
 @pytest.mark.parametrize("serving", ["huge"], indirect=True)
 def test_a_body_over_the_limit_is_cut_off(serving):
     run = _level(serving, Concurrency(1), requests=1, warmup=0, max_body_bytes=2**20)

@@ -123,3 +123,21 @@ def test_tokens_and_report_show_the_serving_answer(cli, serving_file, tmp_path):
     page = (tmp_path / "r.html").read_text()
     assert "Serving a language model under load" in page and "best at the target: concurrency 2" in page
     assert "load generator CPU" in page  # the client's own cost is shown beside what it measured
+
+
+def test_hostile_text_in_a_serving_record_is_inert_in_the_terminal_and_the_page(cli, tmp_path):
+    """A results file is data someone else may have written: a serving record's engine version,
+    model name and stop reason with terminal escapes, a spreadsheet formula and markup reach
+    `tokens` without the escapes and the page only escaped."""
+    hostile = '\x1b[2J\x1b]0;pwned\x07=HYPERLINK("http://x")<script>alert(1)</script>'
+    record = dataclasses.replace(RECORD, engine_version=hostile, model_name=f"m{hostile}", stopped_by=hostile)
+    writer = ResultsWriter(tmp_path / "results", {"host": "test-host", "started_at": "2026-12-03"}, {})
+    writer.put_serving(record)
+    writer.finish()
+    code, out, err = cli("tokens", str(writer.path))
+    assert code == 0, err
+    assert "\x1b" not in out + err and "\x07" not in out + err and "pwned" in out  # kept as text
+    code, _, err = cli("report", str(writer.path), "--out", str(tmp_path / "r.html"))
+    assert code == 0, err
+    page = (tmp_path / "r.html").read_text()
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page and "\x1b" not in page

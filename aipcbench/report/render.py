@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from aipcbench.report import formatters
 from aipcbench.results.atomic import write_text_atomic
@@ -51,10 +52,20 @@ def plotly_js() -> str:
     return _SCRIPT_END.sub(r"<\\/\1", text)
 
 
+def _inert(value: Any) -> Any:
+    """Every text the template prints loses its control characters (a results file may carry
+    terminal escapes), as on the terminal; markup the template marked safe (the bundled plotly.js
+    and the charts' JSON) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return formatters.safe_text(value)
+    return value
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
+        finalize=_inert,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -147,12 +147,15 @@ class Connection:
             headers[name.strip().lower()] = value.strip()
 
     async def _read(self, coroutine, idle_timeout_s: float, deadline: float):
-        left = min(idle_timeout_s, deadline - time.monotonic())
+        to_deadline = deadline - time.monotonic()
+        left = min(idle_timeout_s, to_deadline)
         if left <= 0:
             raise HttpError("the response took longer than the request's time limit")
         try:
             return await asyncio.wait_for(coroutine, left)
         except asyncio.TimeoutError:
+            if to_deadline < idle_timeout_s:  # a stream that never ends, however lively
+                raise HttpError("the response took longer than the request's time limit") from None
             raise HttpError(f"the response stalled: nothing for {left:.3g} s") from None
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError, ValueError) as exc:
             raise HttpError(f"the response broke off: {type(exc).__name__}") from None
