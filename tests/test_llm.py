@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from aipcbench.catalog import load_catalog
+from aipcbench.catalog.model_folder import stored_parameters
 from aipcbench.errors import DataError, UserInputError
 from tests import datafiles
 from workloads import causal_lm, fidelity, quantize
@@ -44,7 +45,7 @@ def test_a_safetensors_directory_generates_and_times_prefill_apart(tmp_path):
     assert metrics["new_tokens"] == 4 and metrics["ttft_s_median"] > 0
     assert prepared.details["kv_cache_bytes"] == 2 * 2 * 1 * (8 + 4) * 2 * 32 * 4  # L B T Hkv d fp32
     # the fit check counted the checkpoint's parameters from its safetensors header
-    assert causal_lm.safetensors_parameters(folder) == prepared.parameters
+    assert stored_parameters(folder) == prepared.parameters
     assert prepared.details["memory_need_bytes"] >= prepared.parameters * 4
 
 

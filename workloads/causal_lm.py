@@ -17,7 +17,6 @@ generations.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -25,9 +24,11 @@ from pathlib import Path
 import torch
 
 from aipcbench.catalog import load_catalog
+from aipcbench.catalog.model_folder import stored_parameters
 from aipcbench.catalog.model_memory import GIB, WEIGHT_BYTES, memory_need
 from aipcbench.catalog.rows import ModelConfig
-from aipcbench.errors import DataError, UserInputError, exception_line
+from aipcbench.errors import DataError, UserInputError
+from aipcbench.host_memory import available_host_bytes
 from workloads.base import (
     DTYPES,
     QUANTIZED_DTYPES,
@@ -43,7 +44,6 @@ from workloads.lm_models import (
     load_pretrained,
     random_model,
     read_config,
-    require_safetensors,
     shape_of,
     transformers_config,
 )
@@ -93,11 +93,9 @@ def device_memory_bytes(device_id: str) -> tuple[float, str]:
     if device_kind(device_id) == "cuda":
         free, total = torch.cuda.mem_get_info(torch.device(device_id))
         return float(total), f"{total / GIB:.1f} GiB on {device_id}"
-    if device_id == "cpu":
-        for line in Path("/proc/meminfo").read_text().splitlines() if Path("/proc/meminfo").exists() else []:
-            if line.startswith("MemAvailable:"):
-                available = float(line.split()[1]) * 1024
-                return available, f"{available / GIB:.1f} GiB available host memory"
+    available = available_host_bytes() if device_id == "cpu" else None
+    if available is not None:
+        return available, f"{available / GIB:.1f} GiB available host memory"
     return float("inf"), "unknown"
 
 
@@ -113,29 +111,13 @@ def agreed_parameters(directory: Path) -> int:
     hold a different number (a config that lies would pass the fit check and be killed by the
     out-of-memory killer while building; weights that lie would load into the wrong model)."""
     config = read_config(directory)
-    require_safetensors(directory)
-    built, stored = built_parameters(config), safetensors_parameters(directory)
+    built, stored = built_parameters(config), stored_parameters(directory)
     if abs(built - stored) > AGREEMENT * max(built, stored):
         raise DataError(
             f"{directory}: config.json builds {built:,} parameters but the safetensors files hold "
             f"{stored:,}: refusing a model directory whose weights and config disagree"
         )
     return built
-
-
-def safetensors_parameters(directory: Path) -> int:
-    """Parameters in a checkpoint, counted from the safetensors headers (nothing is loaded)."""
-    from safetensors import safe_open
-
-    total = 0
-    for path in sorted(directory.glob("*.safetensors")):
-        try:
-            with safe_open(str(path), framework="pt") as handle:
-                for key in handle.keys():
-                    total += math.prod(handle.get_slice(key).get_shape())
-        except Exception as exc:
-            raise DataError(f"{path}: not a readable safetensors file: {exception_line(exc)}") from None
-    return total
 
 
 def check_fit(ctx: PrepareContext, shape: ModelConfig, batch: int, context: int) -> float:

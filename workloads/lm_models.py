@@ -11,14 +11,14 @@ is refused with how to convert it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
+from aipcbench.catalog.model_folder import require_safetensors
 from aipcbench.catalog.rows import ModelConfig
-from aipcbench.errors import DataError, UserInputError, exception_line
+from aipcbench.errors import DataError, UserInputError
 
 # transformers model types aipcbench builds and loads (their forward takes past_key_values)
 ARCHITECTURES = ("gpt2", "llama", "qwen2")
@@ -102,12 +102,6 @@ def read_config(directory: Path):
     return config
 
 
-PICKLED_REFUSED = (
-    "only pickled pytorch_model.bin, which aipcbench never loads: convert it where you trust it "
-    "with model.save_pretrained(DIR, safe_serialization=True)"
-)
-
-
 def load_pretrained(directory: Path):
     """A causal LM from ``model.safetensors`` (or a sharded safetensors index), nothing else: a
     pickled ``pytorch_model.bin`` is refused with how to convert it, and a checkpoint that leaves
@@ -138,41 +132,6 @@ def load_pretrained(directory: Path):
             f"(first: {', '.join(missing[:3])}); they would stay random under a 'pretrained' label"
         )
     return model, config
-
-
-MAX_INDEX_BYTES = 16 * 2**20  # a sharded checkpoint's weight map: a few MB for the largest models
-
-
-def require_safetensors(directory: Path) -> None:
-    """A directory whose weights are safetensors, and only those (``check_index``), or one line."""
-    if not any((directory / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
-        pickled = (directory / "pytorch_model.bin").is_file()
-        raise UserInputError(
-            f"--model: {directory}: no model.safetensors" + (f" ({PICKLED_REFUSED})" if pickled else "")
-        )
-    check_index(directory)
-
-
-def check_index(directory: Path) -> None:
-    """A sharded checkpoint's index may only name safetensors files in the directory itself: an
-    index pointing at a pickled ``pytorch_model.bin`` (or outside the folder) is refused before
-    transformers would open it."""
-    path = directory / "model.safetensors.index.json"
-    if not path.is_file():
-        return
-    try:
-        if path.stat().st_size > MAX_INDEX_BYTES:
-            raise ValueError(f"larger than {MAX_INDEX_BYTES // 2**20} MiB")
-        index = json.loads(path.read_text(encoding="utf-8"))
-        files = set(index["weight_map"].values())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise DataError(f"{path}: not a usable safetensors index: {exception_line(exc)}") from None
-    for name in sorted(map(str, files)):
-        if not name.endswith(".safetensors") or Path(name).name != name:
-            raise UserInputError(
-                f"--model: {path} names {name!r}: only safetensors files in the folder are loaded "
-                f"({PICKLED_REFUSED})"
-            )
 
 
 MAX_LAYERS = 1024  # beyond any published decoder; a config claiming more is refused unbuilt

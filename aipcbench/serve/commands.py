@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from aipcbench.catalog import load_catalog
+from aipcbench.catalog.model_folder import agreed_estimate
 from aipcbench.config import ServeConfig
 from aipcbench.errors import DataError, Interrupted, UserInputError
 from aipcbench.files import read_text
@@ -24,6 +25,7 @@ from aipcbench.results.store import ResultsWriter
 from aipcbench.serve import engines
 from aipcbench.serve.http import Endpoint
 from aipcbench.serve.job import Job, JobContext, ModelSource, cpu_meter_factory, run_job
+from aipcbench.serve.memory_check import check_weights_fit
 from aipcbench.serve.model_files import GGUF_QUANTS, Shape, check_shape
 from aipcbench.serve.stream_request import APIS
 from aipcbench.serve.sweep import SweepPlan
@@ -69,13 +71,14 @@ def _folder_source(path: Path) -> ModelSource:
     if not isinstance(config, dict):
         raise DataError(f"--model: {path / 'config.json'} is not a JSON object")
     vocab = config.get("vocab_size")
+    parameters = agreed_estimate(path, config)  # safetensors only, and a config that tells the truth
     return ModelSource(
         "folder",
         str(path),
         path.name,
         None,
         path,
-        None,
+        parameters,
         vocab if isinstance(vocab, int) and 1 < vocab < 10**7 else None,
     )
 
@@ -113,6 +116,7 @@ def plan_jobs(config: ServeConfig, source: ModelSource) -> list[Job]:
                 )
             if engine == "vllm" and device_kind(config.device) != "cuda":
                 raise UserInputError("--engine vllm: needs --device cuda:N (vLLM serves on NVIDIA GPUs)")
+            check_weights_fit(engine, config.device, config.dtype, source.parameter_count, source.name)
             jobs.append(Job(engine, config.dtype, source))
     return jobs
 
