@@ -6,7 +6,9 @@ The margin is the best owned option's month minus the cheapest rental's that may
 between a stated low and high, everything else as planned:
 
     purchase price x0.7 .. x1.3        hours of use a day x0.5 .. x2 (at most 24)
-    lifetime x0.67 .. x1.67            residual value 0 .. 50 % of the price
+    lifetime x0.67 .. x1.67            residual value 0 .. 50 % of the price (with a resale
+                                       curve: its slow and fast ends; a lifetime moved moves
+                                       the residual along the curve)
     electricity price x0.5 .. x2       discount rate 0 .. 15 % a year
     rental prices x0.7 .. x1.3         rented sessions' set-up and idle x0 .. x3
     the plan's size x0.5 .. x2         run times at the low and high ends of their ranges
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from aipcbench.cost.decide import Decision, Line, Option, rentable
+from aipcbench.cost.resale import residual_fraction
 from aipcbench.numbers import usd
 
 Options = tuple[list[Option], list[Option], float, str]  # owns, rents, plan scale, run-time end
@@ -118,6 +121,11 @@ def inputs(decision: Decision, owns: list[Option], rents: list[Option]) -> list[
         )
 
     hours_high = min(24.0, m.hours_per_day * 2)
+
+    def resold(years: float) -> float:
+        """The residual after ``years``: along the profile's resale curve, else as given."""
+        return m.price_usd * residual_fraction(m.resale, years) if m.resale else m.residual_usd
+
     found = [
         Input(
             "purchase price",
@@ -125,7 +133,8 @@ def inputs(decision: Decision, owns: list[Option], rents: list[Option]) -> list[
             0.7,
             1.3,
             lambda k: own_machine(
-                price_usd=m.price_usd * k, residual_usd=min(m.residual_usd, m.price_usd * k)
+                price_usd=m.price_usd * k,
+                residual_usd=m.residual_usd * k if m.resale else min(m.residual_usd, m.price_usd * k),
             ),
             lambda k: f"a purchase price of {usd(m.price_usd * k)}",
         ),
@@ -142,14 +151,14 @@ def inputs(decision: Decision, owns: list[Option], rents: list[Option]) -> list[
             m.lifetime_years,
             m.lifetime_years * 2 / 3,
             m.lifetime_years * 5 / 3,
-            lambda y: own_machine(lifetime_years=y),
+            lambda y: own_machine(lifetime_years=y, residual_usd=resold(y)),
             lambda y: f"a lifetime of {y:.1f} years",
         ),
         Input(
             "residual value",
             m.residual_usd / m.price_usd if m.price_usd else 0.0,
-            0.0,
-            0.5,
+            residual_fraction(m.resale, m.lifetime_years, "high") if m.resale else 0.0,
+            residual_fraction(m.resale, m.lifetime_years, "low") if m.resale else 0.5,
             lambda s: own_machine(residual_usd=m.price_usd * s),
             lambda s: f"a residual of {s:.0%} of the price",
         ),

@@ -8,7 +8,8 @@ cost is, never a guess presented as a fact.
     preset = "rtx4090-workstation"   # a key of aipcbench/catalog/data/local_hardware.csv
     price_usd = 3200                 # overrides the preset's price
     lifetime_years = 3
-    residual_usd = 600               # what it sells for at the end
+    residual_usd = 600               # what it sells for at the end; or, by age:
+    # resale = "consumer-gpu"        # a cited resale curve (cost.resale), not with residual_usd
     hours_per_day = 8                # hours it does useful work
     electricity_usd_per_kwh = 0.15   # or: country = "Germany"
     discount_rate = 0.08             # a year: cash now against cash later (default 0)
@@ -22,20 +23,15 @@ cost is, never a guess presented as a fact.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aipcbench.catalog import Catalog
 from aipcbench.cost.cash import CASH_KEYS, CASH_LIMITS, CashTerms, read_cash_terms
+from aipcbench.cost.resale import CURVES, resale_assumption, residual_fraction
 from aipcbench.errors import DataError
 from aipcbench.files import read_toml as read_toml_file
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 
 DEFAULT_LIFETIME_YEARS = 3.0
 DEFAULT_HOURS_PER_DAY = 8.0
@@ -52,9 +48,10 @@ KEYS = {
     "power_w",
     "idle_power_w",
     "accelerator",
+    "resale",
     *CASH_KEYS,
 }
-TEXT_KEYS = ("preset", "name", "country", "accelerator")
+TEXT_KEYS = ("preset", "name", "country", "accelerator", "resale")
 IDLE_SHARE_ASSUMED = 0.15  # idle draw as a share of load power when none is given, labelled
 
 
@@ -73,6 +70,7 @@ class MachineProfile:
     accelerator: str | None = None  # a catalog spec key; None: the device measured on this host
     idle_power_w: float | None = None
     cash: CashTerms = CashTerms()  # discount rate, loan, PUE, upkeep (cost.cash)
+    resale: str | None = None  # a cost.resale curve the residual follows with age; None: fixed
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -159,9 +157,7 @@ def build_profile(
         lifetime = DEFAULT_LIFETIME_YEARS
         assumptions.append(f"lifetime {DEFAULT_LIFETIME_YEARS:g} years assumed")
     lifetime = _number(where, "lifetime_years", lifetime)
-    residual = _number(where, "residual_usd", values.get("residual_usd", 0.0))
-    if "residual_usd" not in values:
-        assumptions.append("no residual value assumed")
+    residual, resale = _residual(values, where, price, lifetime, assumptions)
     if residual > price:
         raise DataError(f"{where('residual_usd')} ({residual:g}) exceeds the price ({price:g})")
     hours = values.get("hours_per_day")
@@ -218,7 +214,24 @@ def build_profile(
         str(accelerator) if accelerator is not None else None,
         idle,
         cash,
+        resale,
     )
+
+
+def _residual(values, where, price: float, lifetime: float, assumptions: list[str]):
+    """(residual, resale curve or None): a figure given, a cited curve at the lifetime, or 0."""
+    curve = values.get("resale")
+    if curve is not None:
+        if curve not in CURVES:
+            raise DataError(f"{where('resale')}: '{curve}' is not one of {', '.join(CURVES)}")
+        if values.get("residual_usd") is not None:
+            raise DataError(f"{where('resale')}: give a resale curve or residual_usd, not both")
+        assumptions.append(resale_assumption(curve, price, lifetime))
+        return price * residual_fraction(curve, lifetime), curve
+    residual = _number(where, "residual_usd", values.get("residual_usd", 0.0))
+    if "residual_usd" not in values:
+        assumptions.append("no residual value assumed")
+    return residual, None
 
 
 # profile key -> the flag that sets it (messages name the flag when the value came from one)
