@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog
 from aipcbench.cost.machine import MachineProfile
+from aipcbench.cost.serve_mix import best_mix
 from aipcbench.cost.serve_plan import (
     HOURS_PER_MONTH,
     ServeItem,
@@ -162,11 +163,13 @@ def decide_serving(
         ServeOption(p.where, "api", *(api_monthly(item, p.usd_per_mtok),) * 3, 0, "list price", p.provenance)
         for p in api_prices(catalog, parameters, item.prompt_tokens, item.output_tokens)
     ]
-    options = sorted([*owns, *rents[:RENTALS_SHOWN], *apis[:3]], key=lambda o: o.monthly_usd)
+    best_own = min(owns, key=lambda o: o.monthly_usd, default=None)
+    mix = best_mix(item, best_own, apis[0] if apis else None)
+    mixed = [mix.option()] if mix else []
+    options = sorted([*owns, *mixed, *rents[:RENTALS_SHOWN], *apis[:3]], key=lambda o: o.monthly_usd)
     if not options:
         return None
     winner = options[0]
-    best_own = min(owns, key=lambda o: o.monthly_usd, default=None)
     flip = flip_requests_per_day(item, best_own, apis[0]) if best_own is not None and apis else None
     sentence = _sentence(item, winner, best_own, rents[0] if rents else None, apis[0] if apis else None, flip)
     return ServeDecision(item, tuple(options), winner, flip, sentence, tuple(notes))
@@ -180,7 +183,7 @@ def _range(option: ServeOption) -> str:
 
 def _sentence(item, winner, best_own, cheapest_rent, cheapest_api, flip) -> str:
     what = f"{item.model} {item.quantization} at {item.requests_per_day:,.0f} requests a day"
-    verbs = {"own": "Self-host", "rent": "Rent", "rent-scaled": "Rent", "api": "Use"}
+    verbs = {"own": "Self-host", "rent": "Rent", "rent-scaled": "Rent", "api": "Use", "own+api": "Split"}
     text = f"{verbs[winner.kind]} {what} on {winner.name}: {usd(winner.monthly_usd)}/month{_range(winner)}"
     others = [o for o in (best_own, cheapest_rent, cheapest_api) if o is not None and o is not winner]
     if others:
