@@ -194,3 +194,46 @@ def test_data_sizes_read_as_people_write_them():
         "500 GB",
         "12,346 GB",
     ]
+
+
+def test_a_quoted_reservation_bills_every_hour_and_wins_only_a_busy_plan_by_hand():
+    """A $2.00/h instance reserved at 40 % off: $1.20 x 730.0 h = $876.00 a month, + 50 GB on a
+    volume at $0.08 = $4.00: $880.00, whether the plan keeps it busy 10 hours or 700. 1,000 busy
+    hours need two reserved instances: $1,756.00. On demand by session, 200 one-hour runs in 20
+    sessions (10 h + 11 min each, billed per minute): 20 x 611 min x $2.00/h = $407.33 + $4.00."""
+    from aipcbench.cost.sessions import HOURS_PER_MONTH, reserved_month_usd
+
+    terms = _terms(reserved_discount=0.4)
+    assert terms.reserved_discount == 0.4 and "reserved at 40% off on-demand" in terms.describe()
+    assert round(HOURS_PER_MONTH, 2) == 730.0
+    assert round(reserved_month_usd(10 * 3600, 1.20, terms, AWS), 2) == 880.00
+    assert round(reserved_month_usd(700 * 3600, 1.20, terms, AWS), 2) == 880.00
+    assert round(reserved_month_usd(1000 * 3600, 1.20, terms, AWS), 2) == 1756.00
+    line = Line(200, dict.fromkeys(ENDS, 3600.0), dict.fromkeys(ENDS, 2.0), "measured")
+    on_demand = Option("cloud", "rent", "X", (line,), None, 2.00, terms, AWS, (60, 60))
+    reserved = Option(
+        "cloud (reserved, 40% off)", "rent", "X", (line,), None, 1.20, terms, AWS, (60, 60), True
+    )
+    assert round(on_demand.monthly_usd(), 2) == round(20 * 611 / 60 * 2.00 + 4.00, 2) == 411.33
+    assert round(reserved.monthly_usd(), 2) == 880.00
+    assert round(reserved.monthly_usd(scale=3.5), 2) == 880.00  # 700 busy hours: still one
+    assert on_demand.monthly_usd(scale=3.5) > reserved.monthly_usd(scale=3.5)  # a busy plan: reserved wins
+
+
+def test_a_plan_with_a_quoted_reservation_prices_a_reserved_option(cli, tmp_path):
+    from tests.conftest import DATA
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[work]]\nworkload = "vgg16-cifar10:train"\nruns_per_month = 40\n[rent]\nreserved_discount = 0.35\n'
+    )
+    code, out, err = cli(
+        "cost", str(DATA / "results-v3.json"), "--plan", str(plan), "--preset", "rtx4090-workstation"
+    )
+    assert code == 0, err
+    assert "(reserved, 35% off)" in out
+    plan.write_text(
+        '[[work]]\nworkload = "vgg16-cifar10:train"\nruns_per_month = 40\n[rent]\nreserved_discount = 2\n'
+    )
+    code, _, err = cli("cost", str(DATA / "results-v3.json"), "--plan", str(plan))
+    assert code == 2 and "key 'reserved_discount' must be between 0 and 0.9" in err and err.count("\n") == 1

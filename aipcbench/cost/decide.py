@@ -29,7 +29,7 @@ from aipcbench.cost import cash
 from aipcbench.cost.compare import CellComparison
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.plan import Plan
-from aipcbench.cost.sessions import ProviderStorage, RentTerms, rent_month_usd
+from aipcbench.cost.sessions import ProviderStorage, RentTerms, rent_month_usd, reserved_month_usd
 from aipcbench.numbers import usd
 from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
 
@@ -59,6 +59,7 @@ class Option:
     terms: RentTerms | None = None
     storage: ProviderStorage | None = None
     billing_s: tuple[float, float] = (1.0, 0.0)
+    reserved: bool = False  # a committed price: billed every hour of the month (cost.sessions)
 
     def busy_hours(self, scale: float = 1.0, end: str = "central") -> float:
         return scale * sum(line.runs * line.seconds[end] for line in self.lines) / SECONDS_PER_HOUR
@@ -82,6 +83,8 @@ class Option:
         if self.terms is not None and self.storage is not None and self.usd_per_hour is not None:
             runs = scale * sum(line.runs for line in self.lines)
             busy_s = self.busy_hours(scale, end) * SECONDS_PER_HOUR
+            if self.reserved:
+                return reserved_month_usd(busy_s, self.usd_per_hour, self.terms, self.storage)
             return rent_month_usd(busy_s, runs, self.usd_per_hour, *self.billing_s, self.terms, self.storage)
         variable = scale * sum(line.runs * line.usd_per_run[end] for line in self.lines)
         if self.kind == "rent" or self.machine is None:

@@ -148,7 +148,8 @@ def with_mix(decision: Decision | None, owns: list[Option], rents: list[Option])
     answer says so when the mix beats both pure answers."""
     if decision is None or decision.best_own is None:
         return decision
-    candidates = rentable(decision.plan, rents)
+    # the peaks are rented as they come: a reservation bills every hour, so it takes no peaks
+    candidates = [r for r in rentable(decision.plan, rents) if not r.reserved]
     if not candidates:
         return decision
     rent = min(candidates, key=lambda r: r.monthly_usd())

@@ -53,6 +53,22 @@ def rent_options(
             options.append(
                 Option(name, "rent", first.accelerator, tuple(lines), None, hourly, terms, storage, billing)
             )
+            if not spot and storage is not None and terms.reserved_discount is not None:
+                share = 1 - terms.reserved_discount
+                options.append(
+                    Option(
+                        f"{name} (reserved, {terms.reserved_discount:.0%} off)",
+                        "rent",
+                        first.accelerator,
+                        tuple(lines),
+                        None,
+                        hourly * share,
+                        terms,
+                        storage,
+                        billing,
+                        reserved=True,
+                    )
+                )
     return options, unpriced
 
 

@@ -12,6 +12,13 @@ B busy seconds a month, grouped in S sessions on an instance at $h an hour:
                + data GB x volume $/GB-month                 when it is kept on a volume
                + max(0, egress GB - free GB) x egress $/GB
 
+A committed price (``reserved_discount``: the share off on-demand a provider quoted for a 1- or
+3-year reservation or a savings plan; no default, since no provider-published rate could be
+cited) buys instances for every hour of the month, however busy:
+
+    reserved month = ceil(B / hours in a month) x h x (1 - discount) x hours in a month
+                     + volume + egress as above
+
 Defaults, each said where the answer is: one session per working day (21.7 a month); set-up 5
 minutes (an assumption, replaced by the median that ``aipcbench cloud`` measured, or
 ``--startup-s``); 5 idle minutes (SkyPilot's default autostop); the plan's data set and
@@ -32,9 +39,10 @@ from aipcbench.catalog import Catalog
 from aipcbench.cost.formulas import billed_seconds
 from aipcbench.cost.spot import ASSUMED_INTERRUPTIONS_PER_HOUR
 from aipcbench.errors import DataError
-from aipcbench.units import SECONDS_PER_HOUR
+from aipcbench.units import DAYS_PER_MONTH, SECONDS_PER_HOUR
 
 WORKING_DAYS_PER_MONTH = 260 / 12
+HOURS_PER_MONTH = 24 * DAYS_PER_MONTH
 AUTOSTOP_IDLE_MINUTES = 5.0  # docs.skypilot.co/en/latest/reference/auto-stop.html: "default idle minutes (5)"
 ASSUMED_SETUP_MINUTES = 5.0  # ASSUMPTION: instance start, environment and code; measured by aipcbench cloud
 ASSUMED_UPLOAD_MBIT_S = 100.0  # ASSUMPTION: an office uplink
@@ -52,6 +60,7 @@ RENT_KEYS = {
     "spot",
     "spot_interruptions_per_hour",
     "checkpoint_minutes",
+    "reserved_discount",
 }
 
 
@@ -70,6 +79,7 @@ class RentTerms:
     spot_allowed: bool = False  # the plan tolerates interruptions: a spot rental may win
     spot_interruptions_per_hour: float = ASSUMED_INTERRUPTIONS_PER_HOUR
     checkpoint_s: float | None = None  # None: an interrupted run starts over
+    reserved_discount: float | None = None  # a quoted committed price: share off on-demand
 
     @property
     def overhead_s(self) -> float:
@@ -90,6 +100,12 @@ class RentTerms:
             f"{self.spot_interruptions_per_hour:g} interruptions a running hour, "
             + (f"checkpoints every {self.checkpoint_s / 60:g} min" if self.checkpoint_s else "no checkpoints")
             + ("" if self.spot_allowed else ", not allowed to win (spot = true in [rent] allows it)")
+            + (
+                f"; reserved at {self.reserved_discount:.0%} off on-demand (quoted in the plan), "
+                "billed every hour of the month"
+                if self.reserved_discount is not None
+                else ""
+            )
         )
 
 
@@ -149,9 +165,21 @@ def rent_month_usd(
     if sessions > 0:
         per_session = billed_seconds(busy_s / sessions + terms.overhead_s, increment_s, minimum_s)
         compute = sessions * usd_per_hour * per_session / SECONDS_PER_HOUR
+    return compute + _storage_usd(terms, storage)
+
+
+def _storage_usd(terms: RentTerms, storage: ProviderStorage) -> float:
     kept = terms.data_gb * storage.volume_usd_per_gb_month if terms.keep_data else 0.0
-    egress = max(0.0, terms.egress_gb_per_month - storage.free_egress_gb) * storage.egress_usd_per_gb
-    return compute + kept + egress
+    return kept + max(0.0, terms.egress_gb_per_month - storage.free_egress_gb) * storage.egress_usd_per_gb
+
+
+def reserved_month_usd(
+    busy_s: float, usd_per_hour: float, terms: RentTerms, storage: ProviderStorage
+) -> float:
+    """A month of reserved instances (``usd_per_hour`` already the committed rate): as many as
+    the busy hours need, each billed every hour of the month, plus storage and egress."""
+    instances = max(1, math.ceil(busy_s / SECONDS_PER_HOUR / HOURS_PER_MONTH - 1e-9))
+    return instances * usd_per_hour * HOURS_PER_MONTH + _storage_usd(terms, storage)
 
 
 def _number(where: str, key: str, value: Any, low: float, high: float) -> float:
@@ -182,6 +210,7 @@ def read_rent_table(where: str, table: Any) -> dict[str, Any]:
         "egress_gb_per_month": (0, 1e7),
         "spot_interruptions_per_hour": (0, 100),
         "checkpoint_minutes": (0.1, 1e6),
+        "reserved_discount": (0, 0.9),
     }
     given: dict[str, Any] = {}
     for key, value in table.items():
@@ -246,6 +275,7 @@ def rent_terms(given: dict[str, Any], cells, startup_s: float | None, startup_ba
         assumed.append(f"spot: {rate:g} interruptions a running hour ASSUMED")
     checkpoint = given.get("checkpoint_minutes")
     spot = given.get("spot", False)
+    reserved = given.get("reserved_discount")
     return RentTerms(
         sessions,
         setup_s,
@@ -258,4 +288,5 @@ def rent_terms(given: dict[str, Any], cells, startup_s: float | None, startup_ba
         spot,
         rate,
         checkpoint * 60 if checkpoint else None,
+        reserved,
     )

@@ -194,6 +194,11 @@ def cost_tables(comparisons: list[CellComparison], limit: int = 15) -> list[dict
     return tables
 
 
+def _shown(rows: list[dict[str, Any]], limit: int = 12) -> list[dict[str, Any]]:
+    """The first ``limit`` options, and the cheapest quoted reservation if it is not among them."""
+    return rows[:limit] + [r for r in rows[limit:] if r["reserved"]][:1]
+
+
 def decision_context(decision: Any) -> dict[str, Any] | None:
     """The decision's sentence, its options and the monthly cost against plan scale."""
     if decision is None:
@@ -217,7 +222,7 @@ def decision_context(decision: Any) -> dict[str, Any] | None:
         "robust": decision.robust,
         "plan": decision.plan.source,
         "items": [{"cell": i.label, "runs_per_month": i.runs_per_month} for i in decision.plan.items],
-        "options": option_rows(decision)[:12],
+        "options": _shown(option_rows(decision)),
         "break_even_scale": decision.break_even_scale,
     }
 

@@ -27,6 +27,7 @@ def option_rows(decision: Decision) -> list[dict]:
                 "machines_needed": machines,
                 "tco_usd": option.tco_usd(months) if option.kind == "own" else option.monthly_usd() * months,
                 "evidence": "estimated" if option.estimated else "measured",
+                "reserved": option.reserved,
             }
         )
     return rows
@@ -88,6 +89,8 @@ def text(decision: Decision, rentals_shown: int = 8) -> str:
     ]
     shown = [o for o in decision.options if o.kind == "own"]
     shown += [o for o in decision.options if o.kind == "rent"][:rentals_shown]
+    # the cheapest quoted reservation, so the plan's [rent] reserved_discount is always answered
+    shown += [o for o in decision.options if o.reserved and o not in shown][:1]
     for option in shown:
         low, high = option.monthly_usd(1.0, "low"), option.monthly_usd(1.0, "high")
         spread = f" ({usd(low)}-{usd(high)})" if abs(high - low) > 0.005 else ""
