@@ -71,3 +71,20 @@ def test_the_tornado_moves_the_residual_along_the_curve():
     life = by_name["lifetime"]
     kept = 3000 * math.exp(-math.log(2) / 5.5 * 2 * 5 / 3)
     assert life.high_margin_usd == pytest.approx((3000 - kept) / 40 + 10 - 150)
+
+
+def test_payback_with_a_resale_curve_counts_what_the_machine_would_sell_for():
+    """$3,200 on the consumer curve, saving $30 a month over renting: after m months it has lost
+    3,200 x (1 - exp(-0.126 m / 12)) and saved 30 m; the two meet where the bisection says, and
+    the month checks by hand. Without a curve it is 3,200 / 30 = 106.7 months. Saving more than
+    it loses in the first month (3,200 x 0.126 / 12 = $33.60): it pays back from the start."""
+    from aipcbench.cost.resale import payback_months
+
+    k = math.log(2) / 5.5
+    month = payback_months(3200, 30.0, "consumer-gpu")
+    assert 3200 * (1 - math.exp(-k * month / 12)) == pytest.approx(30 * month, rel=1e-9)
+    assert 20 < month < 40
+    assert payback_months(3200, 30.0, None) == pytest.approx(3200 / 30)
+    assert payback_months(3200, 34.0, "consumer-gpu") == 0.0
+    assert payback_months(3200, 0.5, "datacenter-gpu") is None  # never, within 50 years
+    assert payback_months(3200, -1.0, "consumer-gpu") is None

@@ -12,9 +12,10 @@ For every option, the plan's monthly cost at scale s (s = 1 is the plan as writt
   s x sum(runs x cost per run), billing applied per run.
 
 TCO over the horizon (the candidate's lifetime) = n x (price - residual) + months x running cost;
-payback month = n x price / (cheapest rental - own running cost); break-even scale = the s at
-which the best machine and the cheapest rental cost the same (each taken as a fixed part, its
-cost at s = 0, plus a part in proportion to s). The answer is robust when the
+payback month = n x price / (cheapest rental - own running cost) (with a resale curve, the month
+the saving covers the price less what the machine then sells for: ``cost.resale``);
+break-even scale = the s at which the best machine and the cheapest rental cost the same (each
+taken as a fixed part, its cost at s = 0, plus a part in proportion to s). The answer is robust when the
 winner is the same with every run time at the low end and at the high end of its range, and at
 50 % and 150 % of the plan. Pure and torch-free; pinned to hand calculations in
 tests/test_decide.py.
@@ -29,6 +30,7 @@ from aipcbench.cost import cash
 from aipcbench.cost.compare import CellComparison
 from aipcbench.cost.machine import MachineProfile
 from aipcbench.cost.plan import Plan
+from aipcbench.cost.resale import payback_months
 from aipcbench.cost.sessions import ProviderStorage, RentTerms, rent_month_usd, reserved_month_usd
 from aipcbench.numbers import usd
 from aipcbench.units import DAYS_PER_MONTH, J_PER_KWH, SECONDS_PER_HOUR
@@ -198,7 +200,8 @@ def decide(plan: Plan, owns: list[Option], rents: list[Option], unpriced: int = 
     payback = scale_even = None
     if best_own is not None and cheapest is not None:
         saving = cheapest.monthly_usd() - best_own.running_usd()
-        payback = best_own.machines() * best_own.machine.price_usd / saving if saving > 0 else None
+        price = best_own.machines() * best_own.machine.price_usd
+        payback = payback_months(price, saving, best_own.machine.resale)
         scale_even = break_even_scale(best_own, cheapest)
     sentence = _sentence(winner, best_own, cheapest, payback, scale_even, flips, on_demand)
     return Decision(
@@ -236,7 +239,11 @@ def _sentence(winner, best_own, cheapest, payback, scale_even, flips, rentals) -
         if winner.machines() > 1:
             text += f" ({winner.machines()} machines: one cannot do the plan in its hours of use)"
         if payback is not None:
-            text += f", pays back in {payback:.0f} months"
+            text += (
+                f", pays back in {payback:.0f} months"
+                if payback >= 0.5
+                else ", pays back from the first month (it loses resale value slower than renting costs)"
+            )
     else:
         text = f"Rent {winner.name}: {usd(winner.monthly_usd())}/month"
         if best_own is not None:

@@ -40,6 +40,33 @@ def residual_fraction(curve: str, years: float, end: str = "central") -> float:
     return math.exp(-getattr(CURVES[curve], end) * years)
 
 
+MAX_PAYBACK_MONTHS = 600.0
+
+
+def payback_months(price_usd: float, saving_usd_per_month: float, curve: str | None) -> float | None:
+    """Months until the month-by-month saving over renting covers what owning has lost: the
+    price without a curve (the residual only comes at the end), the price less what the machine
+    would sell for that month with one. 0 when it loses value slower than it saves from the
+    start; None when it never pays back within 50 years."""
+    if saving_usd_per_month <= 0:
+        return None
+    if curve is None:
+        return price_usd / saving_usd_per_month
+
+    def short(month: float) -> float:  # what is still not paid back after ``month`` months
+        return price_usd * (1 - residual_fraction(curve, month / 12)) - saving_usd_per_month * month
+
+    if short(1e-6) <= 0:
+        return 0.0
+    low, high = 0.0, MAX_PAYBACK_MONTHS
+    if short(high) > 0:
+        return None
+    for _ in range(60):  # the loss is concave in the month, the saving linear: one crossing
+        middle = (low + high) / 2
+        low, high = (middle, high) if short(middle) > 0 else (low, middle)
+    return high
+
+
 def resale_assumption(curve: str, price_usd: float, years: float) -> str:
     share = residual_fraction(curve, years)
     return (
