@@ -40,7 +40,7 @@ def test_a_good_user_file_parses(tmp_path):
         (GOOD.replace(",2.5,", ",cheap,"), "c.csv:3: field 'on_demand_per_hour' is not a number: 'cheap'"),
         (GOOD.replace(",2.5,", ",,"), "c.csv:3: field 'on_demand_per_hour' is missing"),
         (GOOD.replace(",USD,", ",EUR,"), "c.csv:3: field 'currency': unknown currency 'EUR'"),
-        (GOOD.replace(",1,us,", ",0,us,"), "c.csv:3: field 'gpu_count' must be a whole number"),
+        (GOOD.replace(",1,us,", ",0,us,"), "c.csv:3: field 'gpu_count' must be above 0"),
         (GOOD + GOOD, "c.csv:4: duplicate key Acme / a1 / us (first on line 3)"),
         (GOOD.replace(",2.5,", ",nan,"), "field 'on_demand_per_hour' must be a finite number"),
     ],
@@ -96,3 +96,10 @@ def test_user_rows_replace_shipped_ones(tmp_path):
     catalog = load_catalog([path])
     lambdas = [o for o in catalog.cloud_offers if o.instance_type == "gpu_1x_h100_sxm5"]
     assert len(lambdas) == 1 and lambdas[0].on_demand_per_hour == 2.5
+
+
+def test_a_zero_hourly_price_is_refused_where_it_is_read(tmp_path):
+    """An offer at $0.00 an hour with a spot price divided the spot share by zero in `cost`
+    (found by scripts/hostile_sweep.py); a free GPU is a typo."""
+    with pytest.raises(DataError, match="c.csv:3: field 'on_demand_per_hour' must be above 0, got 0"):
+        parse_catalog(tmp_path / "c.csv", HEAD + COLUMNS + GOOD.replace(",2.5,1.0,1.2,", ",0,1.0,1.2,"))

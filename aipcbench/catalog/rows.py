@@ -251,10 +251,29 @@ ALLOWED = {
 
 
 MAX_CATALOG_NUMBER = 1e18  # above every price, peak, size and counted step; far below overflow
+# fields something is divided by (an hourly price turned into a spot share, a billing increment,
+# a model's widths) or that no real row has at 0: a 0 there is a typo, refused where it is read
+ABOVE_ZERO = {
+    "gpu_count",
+    "on_demand_per_hour",
+    "billing_increment_s",
+    "price_usd",
+    "output_usd_per_mtok",
+    "parameters",
+    "layers",
+    "hidden",
+    "heads",
+    "kv_heads",
+    "head_dim",
+    "intermediate",
+    "vocab",
+    "max_context",
+}
 
 
 def number_field(path: Path, line: int, field: str, text: str, required: bool) -> float | None:
-    """A numeric cell: finite, >= 0 and at most 1e18; empty is None unless ``required``."""
+    """A numeric cell: finite, >= 0 and at most 1e18 (above 0 for ``ABOVE_ZERO``); empty is None
+    unless ``required``."""
     text = (text or "").strip()
     if not text:
         if required:
@@ -266,6 +285,8 @@ def number_field(path: Path, line: int, field: str, text: str, required: bool) -
         raise DataError(f"{path}:{line}: field '{field}' is not a number: {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise DataError(f"{path}:{line}: field '{field}' must be a finite number >= 0, got {text}")
+    if value == 0 and field in ABOVE_ZERO:
+        raise DataError(f"{path}:{line}: field '{field}' must be above 0, got {text}")
     if value > MAX_CATALOG_NUMBER:
         raise DataError(f"{path}:{line}: field '{field}' is out of range ({value:g}, at most 1e18)")
     return value

@@ -56,12 +56,12 @@ def read_training_items(source: str, data: dict, model_keys: set[str]) -> list[T
             continue
         keys = {"model", *limits} | ({"method"} if kind == "finetune" else set())
         for where, table in checked_tables(source, kind, data[kind], keys):
-            if table.get("model") not in model_keys:
+            if not isinstance(table.get("model"), str) or table["model"] not in model_keys:
                 raise DataError(
                     f"{where}: key 'model' must be a catalog model ({', '.join(sorted(model_keys))})"
                 )
             method = table.get("method", "lora" if kind == "finetune" else "full")
-            if method not in FLOPS_PER_PARAMETER:
+            if not isinstance(method, str) or method not in FLOPS_PER_PARAMETER:
                 raise DataError(f"{where}: key 'method' must be one of {', '.join(FLOPS_PER_PARAMETER)}")
             values = {}
             for key, (low, high) in limits.items():
