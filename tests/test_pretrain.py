@@ -153,6 +153,8 @@ def test_a_plan_with_a_finetune_and_a_pretrain_item_prices_both(cli, tmp_path):
         ('model = "llama3.1-8b"\nper_month = 1e9', "key 'per_month' must be a number from 0 to 10000"),
         ('model = "llama3.1-8b"\ntokens = [1]', "key 'tokens' must be a number"),
         ('model = "llama3.1-8b"\nper_year = 2', "unknown key 'per_year'"),
+        ("model = [1, 2]", "key 'model' must be a catalog model"),
+        ('model = "llama3.1-8b"\nmethod = { a = 1 }', "key 'method' must be one of full, lora"),
     ],
 )
 def test_a_bad_finetune_item_is_one_line(cli, tmp_path, body, message):
