@@ -203,3 +203,33 @@ def test_the_report_shows_what_one_fine_tune_costs(cli, tmp_path):
     section = page[page.index("What one run costs") :]
     assert section.index(owned.name) < section.index(answer.cheapest_rent.name)
     assert f"${owned.usd.central * 3:,.2f}" in section
+
+
+def test_a_fine_tune_measured_here_is_priced_on_this_machine_from_the_measurement(cli, tmp_path):
+    """tests/data/results-finetune-cpu.json: `aipcbench run --workloads finetune:lora --model
+    gpt2-124m` on a 2-core EPYC (221 tokens/s, one run = 10 M tokens). A [[finetune]] of 1 M
+    tokens of the same model and method costs a tenth of that cell's local cost per run and
+    takes a tenth of its time; the GPUs beside it stay estimates."""
+    from aipcbench.config import PricingConfig
+    from aipcbench.cost.advise import advise
+    from aipcbench.results.store import load
+    from tests.conftest import DATA
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[finetune]]\nmodel = "gpt2-124m"\nmethod = "lora"\ntokens = 1e6\nper_month = 4\n')
+    documents = [load(DATA / "results-finetune-cpu.json")]
+    advice = advise(
+        documents, CATALOG, PricingConfig(results=(DATA / "results-finetune-cpu.json",), plan=plan)
+    )
+    (answer,) = advice.training
+    cell = next(c for c in advice.comparisons if c.workload == "finetune")
+    here = answer.owned[0]
+    assert here.name.startswith("this machine, measured at 221 tokens/s")
+    assert here.usd.central == pytest.approx(cell.local.total_usd / 10)
+    assert here.hours.central == pytest.approx(cell.seconds_per_run / 10 / 3600)
+    code, out, err = cli("cost", str(DATA / "results-finetune-cpu.json"), "--plan", str(plan))
+    assert code == 0, err
+    assert (
+        f"on this machine, measured at 221 tokens/s (fp32) (1x AMD EPYC): ${cell.local.total_usd / 10:.2f}"
+        in out
+    )

@@ -75,6 +75,7 @@ class PretrainOption:
     memory_per_gpu_bytes: float
     fits: bool
     kind: str  # rent | own
+    method: str = "estimate"  # estimate | measured (a fine-tune cell measured on this machine)
 
 
 def _scaling(spec: DeviceSpec, gpus: int) -> Span:

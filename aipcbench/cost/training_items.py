@@ -9,6 +9,10 @@ GPU (``cost.pretrain`` does the arithmetic).
     sequence = 2048                   per_month = 4
                                       sequence = 2048
 
+A fine-tune of a model and method that ``aipcbench run --workloads finetune`` measured here is
+also priced on this machine from that measurement (its time and cost per run, scaled from the
+run it measured to the item's tokens; label "measured"), beside the GPU estimates.
+
 The answers are priced beside the monthly verdict, each with its month's share, and the sentence
 says so: folding them into it would need every rented offer of the [[work]] items to fit the
 model too, which is a different question (``estimate --pretrain`` lists every option).
@@ -19,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aipcbench.catalog import Catalog
+from aipcbench.cost.estimate import Span
 from aipcbench.cost.plan_tables import checked_tables
 from aipcbench.cost.pretrain import (
     FINETUNE_TOKENS,
@@ -86,6 +91,14 @@ def read_training_items(source: str, data: dict, model_keys: set[str]) -> list[T
     return items
 
 
+def duration(hours: float) -> str:
+    if hours >= 48:
+        return f"{hours / 24:,.1f} days"
+    if hours >= 1:
+        return f"{hours:,.1f} hours"
+    return f"{hours * 60:,.1f} minutes" if hours * 60 >= 1 else f"{hours * 3600:,.0f} seconds"
+
+
 @dataclass(frozen=True)
 class TrainingAnswer:
     item: TrainingItem
@@ -108,11 +121,10 @@ class TrainingAnswer:
         from aipcbench.numbers import usd
 
         def said(o: PretrainOption) -> str:
-            hours = o.hours.central
-            time = f"{hours / 24:,.1f} days" if hours >= 48 else f"{hours:,.2f} hours"
+            spread = f" ({usd(o.usd.low)}-{usd(o.usd.high)})" if o.usd.high > o.usd.low else ""
             return (
-                f"{o.name} ({o.gpus}x {o.accelerator}): {usd(o.usd.central)} ({usd(o.usd.low)}-"
-                f"{usd(o.usd.high)}), {time}; {usd(o.usd.central * self.item.runs_per_month)} a month"
+                f"{o.name} ({o.gpus}x {o.accelerator}): {usd(o.usd.central)}{spread}, "
+                f"{duration(o.hours.central)}; {usd(o.usd.central * self.item.runs_per_month)} a month"
             )
 
         lines = [
@@ -124,17 +136,47 @@ class TrainingAnswer:
         else:
             lines.append("  no rented offer in the catalog fits it")
         lines += [f"  on {said(o)}" + ("" if o.fits else " (does not fit its memory)") for o in self.owned]
-        lines.append("  (estimated from FLOPs and a published MFU range; priced beside the monthly verdict)")
+        lines.append(
+            "  (GPUs estimated from FLOPs and a published MFU range, this machine as measured; "
+            "priced beside the monthly verdict)"
+        )
         return lines
 
 
-def answer_training(catalog: Catalog, item: TrainingItem, machines) -> TrainingAnswer:
-    """The item on the cheapest rental that fits and on every candidate with a GPU (one each)."""
+def measured_fine_tunes(comparisons) -> dict[tuple[str, str], object]:
+    """(model name, method) -> the measured fine-tune cell on this machine (``CellComparison``)."""
+    found = {}
+    for cell in comparisons:
+        details = cell.details if isinstance(cell.details, dict) else {}
+        measured = cell.workload == "finetune" and cell.local_method == "measured" and cell.valid_run
+        if measured and cell.items_per_run and not cell.world_size:
+            found[(str(details.get("model")), cell.size)] = cell
+    return found
+
+
+def _measured_here(cell, tokens: float) -> PretrainOption:
+    """The item on this machine from its measured cell: time and cost scale with the tokens."""
+    share = tokens / cell.items_per_run
+    hours = cell.seconds_per_run * share / 3600
+    usd = cell.local.total_usd * share
+    rate = cell.items_per_run / cell.seconds_per_run
+    name = f"this machine, measured at {rate:,.0f} tokens/s ({cell.dtype})"
+    hours_span, usd_span = Span(hours, hours, hours), Span(usd, usd, usd)
+    # memory 0: not predicted, the cell ran (its measured peak is in the results)
+    return PretrainOption(name, cell.device_name, 1, hours_span, usd_span, 0.0, True, "own", "measured")
+
+
+def answer_training(catalog: Catalog, item: TrainingItem, machines, measured=None) -> TrainingAnswer:
+    """The item on the cheapest rental that fits, on every candidate with a GPU (one each) and,
+    for a fine-tune measured here (``measured_fine_tunes``), on this machine."""
     model = next(m for m in catalog.model_configs if m.key == item.model)
     default = TOKENS_PER_PARAMETER * model.parameters if item.kind == "pretrain" else FINETUNE_TOKENS
     tokens = item.tokens or default
     owned = [(m, 1) for m in machines if m.accelerator and catalog.spec(m.accelerator)]
     flops, options = plan_pretraining(catalog, model, tokens, item.sequence, owned, item.method)
+    here = (measured or {}).get((model.name, item.method)) if item.kind == "finetune" else None
+    if here is not None:
+        options = [_measured_here(here, tokens), *options]
     rented = sorted(
         (o for o in options if o.kind == "rent" and o.fits and o.usd is not None), key=lambda o: o.usd.central
     )

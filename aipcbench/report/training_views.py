@@ -23,8 +23,9 @@ def _option_row(option, runs_per_month: float) -> dict[str, Any]:
         "usd_low": option.usd.low if option.usd else None,
         "usd_high": option.usd.high if option.usd else None,
         "usd_per_month": option.usd.central * runs_per_month if option.usd else None,
-        "memory_gib": option.memory_per_gpu_bytes / GIB,
+        "memory_gib": option.memory_per_gpu_bytes / GIB if option.memory_per_gpu_bytes else None,
         "fits": option.fits,
+        "method": option.method,
     }
 
 
@@ -42,7 +43,7 @@ def training_sections(answers) -> list[dict[str, Any]]:
                 "flops": answer.flops,
                 "rows": rows,
                 "more_rentals": max(len(answer.rentals) - RENTALS_SHOWN, 0),
-                "no_gpu_candidate": not answer.owned,
+                "no_gpu_candidate": not [o for o in answer.owned if o.method == "estimate"],
             }
         )
     return sections
