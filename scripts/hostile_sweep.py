@@ -37,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "tests" / "data" / "results-v3.json"
 CATALOG_DATA = ROOT / "aipcbench" / "catalog" / "data"
 
+from aipcbench.cost.machine import KEYS as PROFILE_KEYS  # noqa: E402 (after the path is set)
+
 TOML_VALUES = [
     "[1, 2]",
     "{ a = 1 }",
@@ -81,25 +83,7 @@ PLAN_KEYS = {
     "rent": ["sessions_per_month", "setup_minutes", "data_gb", "keep_data", "spot", "reserved_discount"],
     "profile": ["months", "wait_usd_per_hour"],
 }
-MACHINE_KEYS = [
-    "preset",
-    "name",
-    "price_usd",
-    "lifetime_years",
-    "residual_usd",
-    "hours_per_day",
-    "electricity_usd_per_kwh",
-    "country",
-    "power_w",
-    "idle_power_w",
-    "accelerator",
-    "resale",
-    "discount_rate",
-    "financing_apr",
-    "financing_years",
-    "pue",
-    "maintenance_hours_per_month",
-]
+MACHINE_KEYS = sorted(PROFILE_KEYS)  # every key a machine profile takes
 FLAG_CASES = {
     "cost": ["--price", "--hours-per-day", "--lifetime-years", "--residual", "--startup-s"],
     "fit": ["--batch", "--context"],

@@ -78,19 +78,33 @@ def test_a_pretrain_plan_item_is_priced_beside_the_monthly_verdict(cli, tmp_path
 
 
 @pytest.mark.parametrize(
-    "body, message",
+    "table, body, message",
     [
-        ('model = "gpt-9"', "key 'model' must be a catalog model"),
-        ('model = "llama3.2-1b"\ntokens = -5', "key 'tokens' must be a number from 1e+06 to 1e+15"),
-        ('model = "llama3.2-1b"\nper_year = "often"', "key 'per_year' must be a number"),
-        ('model = "llama3.2-1b"\nsteps = 3', "unknown key 'steps'"),
+        ("pretrain", 'model = "gpt-9"', "key 'model' must be a catalog model"),
+        (
+            "pretrain",
+            'model = "llama3.2-1b"\ntokens = -5',
+            "key 'tokens' must be a number from 1e+06 to 1e+15",
+        ),
+        ("pretrain", 'model = "llama3.2-1b"\nper_year = "often"', "key 'per_year' must be a number"),
+        ("pretrain", 'model = "llama3.2-1b"\nsteps = 3', "unknown key 'steps'"),
+        ("finetune", 'model = "llama3.1-8b"\nmethod = "qlora"', "key 'method' must be one of full, lora"),
+        (
+            "finetune",
+            'model = "llama3.1-8b"\nper_month = 1e9',
+            "key 'per_month' must be a number from 0 to 10000",
+        ),
+        ("finetune", 'model = "llama3.1-8b"\ntokens = [1]', "key 'tokens' must be a number"),
+        ("finetune", 'model = "llama3.1-8b"\nper_year = 2', "unknown key 'per_year'"),
+        ("finetune", "model = [1, 2]", "key 'model' must be a catalog model"),
+        ("finetune", 'model = "llama3.1-8b"\nmethod = { a = 1 }', "key 'method' must be one of full, lora"),
     ],
 )
-def test_a_bad_pretrain_item_is_one_line(cli, tmp_path, body, message):
+def test_a_bad_training_item_is_one_line(cli, tmp_path, table, body, message):
     from tests.conftest import DATA
 
     plan_path = tmp_path / "plan.toml"
-    plan_path.write_text(f"[[pretrain]]\n{body}\n")
+    plan_path.write_text(f"[[{table}]]\n{body}\n")
     code, _, err = cli("cost", str(DATA / "results-v3.json"), "--plan", str(plan_path))
     assert code == 2 and message in err and err.count("\n") == 1
 
@@ -144,26 +158,6 @@ def test_a_plan_with_a_finetune_and_a_pretrain_item_prices_both(cli, tmp_path):
     assert code == 0, err
     assert "fine-tuning (full) Llama-3.1-8B-shaped on 5e+06 tokens, 2 a month" in out
     assert "pretraining Llama-3.2-1B-shaped on 2.47e+10 tokens, 1 a year" in out
-
-
-@pytest.mark.parametrize(
-    "body, message",
-    [
-        ('model = "llama3.1-8b"\nmethod = "qlora"', "key 'method' must be one of full, lora"),
-        ('model = "llama3.1-8b"\nper_month = 1e9', "key 'per_month' must be a number from 0 to 10000"),
-        ('model = "llama3.1-8b"\ntokens = [1]', "key 'tokens' must be a number"),
-        ('model = "llama3.1-8b"\nper_year = 2', "unknown key 'per_year'"),
-        ("model = [1, 2]", "key 'model' must be a catalog model"),
-        ('model = "llama3.1-8b"\nmethod = { a = 1 }', "key 'method' must be one of full, lora"),
-    ],
-)
-def test_a_bad_finetune_item_is_one_line(cli, tmp_path, body, message):
-    from tests.conftest import DATA
-
-    plan_path = tmp_path / "plan.toml"
-    plan_path.write_text(f"[[finetune]]\n{body}\n")
-    code, _, err = cli("cost", str(DATA / "results-v3.json"), "--plan", str(plan_path))
-    assert code == 2 and message in err and err.count("\n") == 1
 
 
 def test_the_report_shows_what_one_fine_tune_costs(cli, tmp_path):

@@ -179,6 +179,18 @@ ESTIMATOR_QUANTITIES = (
 )
 
 # catalog name -> (row class, key fields, fields that must be numbers, allowed units/currencies)
+# a model shape's numbers (model_configs.csv), every one required and above 0
+MODEL_DIMENSIONS = (
+    "parameters",
+    "layers",
+    "hidden",
+    "heads",
+    "kv_heads",
+    "head_dim",
+    "intermediate",
+    "vocab",
+    "max_context",
+)
 SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
     "cloud_offers": (
         CloudOffer,
@@ -218,20 +230,7 @@ SCHEMAS: dict[str, tuple[type, tuple[str, ...], dict[str, bool]]] = {
     "model_configs": (
         ModelConfig,
         ("key",),
-        {
-            name: True
-            for name in (
-                "parameters",
-                "layers",
-                "hidden",
-                "heads",
-                "kv_heads",
-                "head_dim",
-                "intermediate",
-                "vocab",
-                "max_context",
-            )
-        },
+        dict.fromkeys(MODEL_DIMENSIONS, True),
     ),
     "estimator": (
         EstimatorRow,
@@ -259,15 +258,7 @@ ABOVE_ZERO = {
     "billing_increment_s",
     "price_usd",
     "output_usd_per_mtok",
-    "parameters",
-    "layers",
-    "hidden",
-    "heads",
-    "kv_heads",
-    "head_dim",
-    "intermediate",
-    "vocab",
-    "max_context",
+    *MODEL_DIMENSIONS,
 }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aipcbench.errors import UserInputError
+from aipcbench.host_memory import MEMINFO, meminfo_bytes
 from aipcbench.results.record import device_kind
 
 # The SIMD features that change what a CPU can do for ML work (FLOPs per cycle, bf16 support).
@@ -96,14 +97,8 @@ def read_cpu_info(cpuinfo_path: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
     }
 
 
-def _memory_total_bytes(meminfo_path: Path = Path("/proc/meminfo")) -> int | None:
-    try:
-        for line in meminfo_path.read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+def _memory_total_bytes(meminfo_path: Path = MEMINFO) -> int | None:
+    return meminfo_bytes("MemTotal", meminfo_path)
 
 
 def _cpu_device() -> Device:
