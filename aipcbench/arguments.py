@@ -165,6 +165,7 @@ def _add_run(commands) -> None:
     )
     run.add_argument("--lora-rank", type=_whole(1, 1024), help="finetune: LoRA rank (default 16)")
     run.add_argument("--checkpointing", action="store_true", help="finetune: gradient checkpointing")
+    run.add_argument("--lora-targets", choices=("all", "attention"), default="all", help="finetune")
     run.add_argument(
         "--keep-denormals",
         action="store_true",

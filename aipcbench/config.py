@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aipcbench.catalog.train_memory import LORA_RANK
+from aipcbench.catalog.train_memory import LORA_RANK, LORA_TARGETS
 from aipcbench.errors import UserInputError
 from aipcbench.results.record import DTYPES, TimingPolicy
 from aipcbench.units import SECONDS_PER_DAY
@@ -52,10 +52,13 @@ class WorkloadOptions:
     new_tokens: int | None = None
     lora_rank: int = LORA_RANK  # fine-tune: the LoRA adapters' rank
     checkpointing: bool = False  # fine-tune: recompute activations in backward instead of keeping them
+    lora_targets: str = "all"  # fine-tune: adapters on attention and MLP, or on attention only
 
     def __post_init__(self) -> None:
         if self.decode not in DECODE_MODES:
             raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, got {self.decode!r}")
+        if self.lora_targets not in LORA_TARGETS:
+            raise ValueError(f"lora_targets must be one of {', '.join(LORA_TARGETS)}: {self.lora_targets!r}")
 
 
 @dataclass(frozen=True)

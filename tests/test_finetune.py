@@ -3,6 +3,8 @@ parameters and the step's memory against the formula (aipcbench.catalog.train_me
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from aipcbench.catalog import load_catalog
@@ -125,3 +127,27 @@ def test_rank_and_checkpointing_options_reach_the_adapters_and_the_fit_check(tmp
 def test_the_run_command_takes_the_fine_tune_options(cli):
     code, _, err = cli("run", "--workloads", "finetune:lora", "--lora-rank", "0", "--no-report")
     assert code == 2 and "--lora-rank" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("architecture", ["llama", "gpt2"])
+def test_attention_only_adapters_train_what_the_formula_counts(tmp_path, architecture):
+    """--lora-targets attention: adapters on q, k, v and the output projection only (GPT-2: its
+    fused c_attn and the attention's c_proj, not the MLP's c_proj of the same name); the trainable
+    count is the formula's, and the steps train (the tiny Llama's loss falls in 12 steps; the
+    tiny GPT-2's attention-only adapters need more than 12, as the quality gate allows)."""
+    pytest.importorskip("peft")
+    from dataclasses import replace
+
+    folder = datafiles.tiny_llama(tmp_path) if architecture == "llama" else datafiles.tiny_gpt2(tmp_path)
+    options = WorkloadOptions(model=str(folder), lora_targets="attention")
+    prepared = finetune.prepare(PrepareContext("cpu", "fp32", "lora", quick=True, options=options))
+    before = prepared.evaluate_loss()
+    for _ in range(12):
+        prepared.step()
+    after = prepared.evaluate_loss()
+    assert (after < before) if architecture == "llama" else math.isfinite(after)
+    shape = finetune.resolve(str(folder), None)[0]
+    shape = replace(shape, parameters=float(prepared.parameters))
+    expected = lora_parameters(shape, 16, "attention")
+    assert prepared.details["trainable_parameters"] == expected < lora_parameters(shape, 16, "all")
+    assert prepared.details["lora_targets"] == "attention"

@@ -4,8 +4,8 @@
 safetensors directory). Sizes:
 
 - ``lora`` (default): ``peft`` LoRA adapters of rank 16 (``--lora-rank``; alpha twice the rank,
-  no dropout) on every attention and MLP projection, the base frozen at the cell's dtype; AdamW
-  at 2e-4;
+  no dropout) on every attention and MLP projection (``--lora-targets attention``: the attention
+  projections only, as in the LoRA paper), the base frozen at the cell's dtype; AdamW at 2e-4;
 - ``full``: every weight trained, fp32 master weights under autocast at the cell's dtype; AdamW
   at 2e-5;
 - ``qlora``: LoRA over 4-bit base weights needs ``bitsandbytes`` on a CUDA GPU; elsewhere the
@@ -44,10 +44,14 @@ from workloads.precision import TORCH_DTYPES, autocast_for
 
 RUN_TOKENS = 10_000_000
 DATA_BATCHES = 8
-LORA_TARGETS = {
-    "gpt2": ["c_attn", "c_proj", "c_fc"],
-    "llama": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    "qwen2": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+LLAMA_ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]
+LORA_TARGETS = {  # (architecture, --lora-targets) -> peft's target_modules (names or a regex)
+    ("gpt2", "all"): ["c_attn", "c_proj", "c_fc"],
+    ("gpt2", "attention"): r".*\.attn\.(c_attn|c_proj)",  # c_proj is also the MLP's output
+    ("llama", "all"): [*LLAMA_ATTENTION, "gate_proj", "up_proj", "down_proj"],
+    ("llama", "attention"): LLAMA_ATTENTION,
+    ("qwen2", "all"): [*LLAMA_ATTENTION, "gate_proj", "up_proj", "down_proj"],
+    ("qwen2", "attention"): LLAMA_ATTENTION,
 }
 LEARNING_RATE = {"lora": 2e-4, "full": 2e-5}
 
@@ -73,7 +77,15 @@ def _shape_and_model(ctx: PrepareContext, method: str):
 def check_fit(ctx: PrepareContext, shape, method: str, batch: int, seq: int) -> float:
     accelerator, options = ctx.device_type != "cpu", ctx.options
     need = train_memory_need(
-        shape, method, ctx.dtype, batch, seq, options.checkpointing, accelerator, options.lora_rank
+        shape,
+        method,
+        ctx.dtype,
+        batch,
+        seq,
+        options.checkpointing,
+        accelerator,
+        options.lora_rank,
+        options.lora_targets,
     )
     total = need.total_bytes
     distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
@@ -99,7 +111,7 @@ def _checkpoint(model) -> None:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
-def _with_lora(model, architecture: str, rank: int):
+def _with_lora(model, architecture: str, rank: int, targets: str):
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError:
@@ -108,7 +120,7 @@ def _with_lora(model, architecture: str, rank: int):
         r=rank,
         lora_alpha=2 * rank,
         lora_dropout=0.0,
-        target_modules=LORA_TARGETS[architecture],
+        target_modules=LORA_TARGETS[(architecture, targets)],
         fan_in_fan_out=architecture == "gpt2",  # GPT-2's Conv1D stores its weight transposed
         task_type="CAUSAL_LM",
     )
@@ -132,7 +144,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
     if ctx.options.checkpointing:
         _checkpoint(model)
     if method == "lora":
-        model = _with_lora(model, shape.architecture, ctx.options.lora_rank)
+        model = _with_lora(model, shape.architecture, ctx.options.lora_rank, ctx.options.lora_targets)
     model.train()
     runner, sharding = _distribute(model, method)
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -178,6 +190,7 @@ def prepare(ctx: PrepareContext) -> PreparedWorkload:
             "sequence_tokens": seq,
             "trainable_parameters": sum(p.numel() for p in trainable),
             "lora_rank": ctx.options.lora_rank if method == "lora" else None,
+            "lora_targets": ctx.options.lora_targets if method == "lora" else None,
             "checkpointing": ctx.options.checkpointing,
             "optimizer": f"AdamW lr {LEARNING_RATE[method]:g}",
             "memory_need_bytes": needed,

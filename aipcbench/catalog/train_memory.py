@@ -28,19 +28,25 @@ from aipcbench.catalog.rows import ModelConfig
 
 METHODS = ("lora", "full")
 LORA_RANK = 16  # the peft examples' and most recipes' default range is 8-64; 16 is the middle
+# which projections get adapters: "all" (attention and MLP, most recipes now) or "attention"
+# (q, k, v and the output projection: the LoRA paper's own choice)
+LORA_TARGETS = ("all", "attention")
 
 
-def adapted_matrices(model: ModelConfig) -> list[tuple[float, float]]:
-    """(inputs, outputs) of one layer's matrices LoRA adapts: every attention and MLP projection."""
+def adapted_matrices(model: ModelConfig, targets: str = "all") -> list[tuple[float, float]]:
+    """(inputs, outputs) of one layer's matrices LoRA adapts: the attention projections, and
+    the MLP's too unless ``targets`` is "attention"."""
     h, inner = model.hidden, model.intermediate
-    if model.architecture == "gpt2":  # c_attn (q, k, v together), c_proj, c_fc, mlp c_proj
-        return [(h, 3 * h), (h, h), (h, inner), (inner, h)]
-    q, kv = model.heads * model.head_dim, model.kv_heads * model.head_dim
-    return [(h, q), (h, kv), (h, kv), (q, h), (h, inner), (h, inner), (inner, h)]
+    if model.architecture == "gpt2":  # c_attn (q, k, v together), attn c_proj; c_fc, mlp c_proj
+        attention, mlp = [(h, 3 * h), (h, h)], [(h, inner), (inner, h)]
+    else:
+        q, kv = model.heads * model.head_dim, model.kv_heads * model.head_dim
+        attention, mlp = [(h, q), (h, kv), (h, kv), (q, h)], [(h, inner), (h, inner), (inner, h)]
+    return attention if targets == "attention" else attention + mlp
 
 
-def lora_parameters(model: ModelConfig, rank: int = LORA_RANK) -> float:
-    return model.layers * rank * sum(a + b for a, b in adapted_matrices(model))
+def lora_parameters(model: ModelConfig, rank: int = LORA_RANK, targets: str = "all") -> float:
+    return model.layers * rank * sum(a + b for a, b in adapted_matrices(model, targets))
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ def train_memory_need(
     checkpointing: bool = False,
     accelerator: bool = True,
     rank: int = LORA_RANK,
+    targets: str = "all",
 ) -> TrainNeed:
     if method not in METHODS or dtype not in FLOAT_BYTES:
         raise ValueError(f"method one of {', '.join(METHODS)} and a float dtype, got {method!r}, {dtype!r}")
@@ -81,7 +88,7 @@ def train_memory_need(
     if method == "full":
         weights, trainable = model.parameters * 4.0, model.parameters
     else:
-        trainable = lora_parameters(model, rank)
+        trainable = lora_parameters(model, rank, targets)
         weights = model.parameters * FLOAT_BYTES[dtype] + trainable * 4.0  # adapters in fp32
     per_layer = batch * seq * model.hidden * (34 + 5 * model.heads * seq / model.hidden) * act / 2
     if checkpointing:

@@ -57,6 +57,7 @@ def run_config(args: argparse.Namespace):
             new_tokens=args.new_tokens,
             **({"lora_rank": args.lora_rank} if args.lora_rank else {}),
             checkpointing=args.checkpointing,
+            lora_targets=args.lora_targets,
         ),
         keep_denormals=args.keep_denormals,
         world_sizes=world_sizes,
