@@ -235,11 +235,19 @@ def test_the_page_fits_a_phone_a_laptop_and_a_wide_screen_and_prints_the_answer_
             if width == 390:  # a phone: the key columns, the rest one tap away
                 titles_inside = (
                     "Array.from(document.querySelectorAll('.js-plotly-plot')).every(p => {"
-                    " const t = p.querySelector('.gtitle'); if (!t) return true;"
-                    " const a = t.getBoundingClientRect(), b = p.getBoundingClientRect();"
-                    " return a.left >= b.left && a.right <= b.right; })"
+                    " const b = p.getBoundingClientRect();"
+                    " return Array.from(p.querySelectorAll('.gtitle, .xtitle')).every(t => {"
+                    " const a = t.getBoundingClientRect();"
+                    " return a.left >= b.left && a.right <= b.right; }); })"
                 )
                 assert page.evaluate(titles_inside)  # long chart titles wrap to the phone's width
+                legends_inside = (
+                    "Array.from(document.querySelectorAll('.js-plotly-plot')).every(p => {"
+                    " const b = p.getBoundingClientRect();"
+                    " return Array.from(p.querySelectorAll('.legendtext'))"
+                    ".every(t => t.getBoundingClientRect().right <= b.right + 1); })"
+                )
+                assert page.evaluate(legends_inside)  # long legend entries are cut to fit
                 assert page.evaluate(shown) == 3
                 page.locator("#decision button.columns").click()
                 assert page.evaluate(shown) == 8
