@@ -153,3 +153,20 @@ def test_serve_says_the_model_does_not_fit_in_one_line(cli, tmp_path, monkeypatc
         "serve", "--engine", "transformers", "--model", "llama3.1-8b", "--results-dir", str(tmp_path / "r")
     )
     assert code == 2 and "needs about 30.4 GiB" in err and err.count("\n") == 1
+
+
+def test_a_mixture_of_experts_counts_every_expert():
+    """Mixtral-8x7B's published config: 32 layers, hidden 4,096, 32 heads (8 KV), MLP 14,336,
+    8 experts, vocabulary 32,000, untied: 46.7 B parameters (the router's 8 x 4,096 a layer left
+    out, 0.002 %)."""
+    config = {
+        "num_hidden_layers": 32,
+        "hidden_size": 4096,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "intermediate_size": 14336,
+        "num_local_experts": 8,
+        "vocab_size": 32000,
+        "tie_word_embeddings": False,
+    }
+    assert config_parameters_estimate(config) == pytest.approx(46.70e9, rel=0.002)

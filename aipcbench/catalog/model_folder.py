@@ -6,8 +6,8 @@ the language-model workloads (which build the model in this process) and of ``ai
   safetensors files inside the folder. A pickled ``pytorch_model.bin`` is never unpickled.
 - The parameters the weights hold are counted from the safetensors headers (an 8-byte length
   and a JSON table of every tensor's shape; no weight is read).
-- What ``config.json`` would build is estimated from its widths, so a config claiming a far
-  larger model than its weights is refused before an engine allocates it (the out-of-memory
+- What ``config.json`` would build is estimated from its widths (experts counted), so a config
+  claiming a far larger model than its weights is refused before an engine allocates it (the out-of-memory
   killer would end it, and maybe more than it, on the way).
 """
 
@@ -118,18 +118,21 @@ def config_parameters_estimate(config: dict[str, Any]) -> int | None:
     head_dim = _whole(config, "head_dim") or hidden // heads
     gated = "intermediate_size" in config
     inner = _whole(config, "intermediate_size", "n_inner") or 4 * hidden
+    experts = _whole(config, "num_local_experts", "num_experts", "n_routed_experts") or 1
     attention = hidden * head_dim * (2 * heads + 2 * kv_heads)
-    mlp = (3 if gated else 2) * hidden * inner
+    mlp = (3 if gated else 2) * hidden * inner * experts
     tied = config.get("tie_word_embeddings", not gated) is True
     return layers * (attention + mlp) + vocab * hidden * (1 if tied else 2)
 
 
 def agreed_estimate(directory: Path, config: dict[str, Any]) -> int:
     """The weights' parameter count, refused in one line when ``config.json`` describes a model
-    more than 1.5x larger or smaller (both figures named)."""
+    more than 1.5x larger (both figures named): the engine allocates what the config says, so a
+    config larger than its weights is the danger; a smaller one fails to load on its own (and an
+    architecture the estimate does not know, a mixture of experts' shared parts say, errs low)."""
     stored = stored_parameters(directory)
     estimate = config_parameters_estimate(config)
-    if estimate is not None and max(estimate, stored) > ESTIMATE_AGREEMENT * max(min(estimate, stored), 1):
+    if estimate is not None and estimate > ESTIMATE_AGREEMENT * max(stored, 1):
         raise DataError(
             f"{directory}: config.json describes about {estimate:,} parameters but the safetensors "
             f"files hold {stored:,}: refusing a model folder whose weights and config disagree"
