@@ -227,3 +227,77 @@ def test_a_fine_tune_measured_here_is_priced_on_this_machine_from_the_measuremen
         f"on this machine, measured at 221 tokens/s (fp32) (1x AMD EPYC): ${cell.local.total_usd / 10:.2f}"
         in out
     )
+
+
+def test_the_answer_adds_the_plan_training_runs_to_both_sides_by_hand(tmp_path):
+    """40 VGG16 trainings a month on the RTX 4090 workstation or a rental, plus 4 LoRA fine-tunes
+    of the 8B shape (they fit the 4090: its power x their hours x the price per kWh) and one full
+    fine-tune of it (it does not fit: rented on the cheapest offer that fits, on both sides)."""
+    from aipcbench.config import PricingConfig
+    from aipcbench.cost import cash
+    from aipcbench.cost.advise import advise
+    from aipcbench.results.store import load
+    from tests.conftest import DATA
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[work]]\nworkload = "vgg16-cifar10:train"\nruns_per_month = 40\n'
+        '[[finetune]]\nmodel = "llama3.1-8b"\nper_month = 4\n'
+        '[[finetune]]\nmodel = "llama3.1-8b"\nmethod = "full"\nper_month = 1\n'
+    )
+    pricing = PricingConfig(
+        results=(DATA / "results-v3.json",), plan=plan, machine_values={"preset": "rtx4090-workstation"}
+    )
+    advice = advise([load(DATA / "results-v3.json")], CATALOG, pricing)
+    decision, (lora, full) = advice.decision, advice.training
+    box = decision.best_own.machine
+    on_box = next(o for o in lora.owned if o.name == box.name)
+    assert on_box.fits and not any(o.fits for o in full.owned if o.name == box.name)
+    own = decision.best_own.monthly_usd() + 4 * on_box.hours.central * box.power_w / 1000 * cash.usd_per_kwh(
+        box
+    )
+    own += 1 * full.cheapest_rent.usd.central
+    rent = (
+        decision.cheapest_rent.monthly_usd()
+        + 4 * lora.cheapest_rent.usd.central
+        + full.cheapest_rent.usd.central
+    )
+    from aipcbench.numbers import usd
+
+    assert (
+        f"With the plan's 2 training item(s) (estimated): owning {usd(own)}/month, renting {usd(rent)}/month"
+        in (decision.sentence)
+    )
+    assert "(1 rented anyway: too large for the machine)" in decision.sentence
+    assert decision.sentence.endswith(
+        ": the answer flips." if (own < rent) != (decision.winner.kind == "own") else ": the answer stands."
+    )
+
+
+def test_a_fine_tune_measured_here_joins_this_machine_s_busy_hours(tmp_path):
+    """On this host (no accelerator named), a [[finetune]] of the cell it measured runs on it:
+    its hours join the machine's month at the profile's power; the rental side pays the cheapest
+    offer that fits. 100 W here: 4 runs x hours x 0.1 kW x the price per kWh."""
+    from aipcbench.config import PricingConfig
+    from aipcbench.cost import cash
+    from aipcbench.cost.advise import advise
+    from aipcbench.cost.training_fold import training_month
+    from aipcbench.results.store import load
+    from tests.conftest import DATA
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[work]]\nworkload = "finetune:lora"\nruns_per_month = 1\n'
+        '[[finetune]]\nmodel = "gpt2-124m"\ntokens = 1e6\nper_month = 4\n'
+    )
+    path = DATA / "results-finetune-cpu.json"
+    advice = advise(
+        [load(path)], CATALOG, PricingConfig(results=(path,), plan=plan, machine_values={"power_w": 100})
+    )
+    (answer,) = advice.training
+    measured = next(o for o in answer.owned if o.method == "measured")
+    month = training_month(advice.training, advice.machine)
+    assert month.own_hours == pytest.approx(4 * measured.hours.central)
+    assert month.own_usd == pytest.approx(4 * measured.hours.central * 0.1 * cash.usd_per_kwh(advice.machine))
+    assert month.rent_usd == pytest.approx(4 * answer.cheapest_rent.usd.central)
+    assert "With the plan's 1 training item(s)" in advice.decision.sentence

@@ -21,6 +21,7 @@ from aipcbench.cost.plan import default_plan, read_plan
 from aipcbench.cost.rentals import rent_options
 from aipcbench.cost.serve_decide import ServeDecision, decide_serving
 from aipcbench.cost.sessions import rent_terms
+from aipcbench.cost.training_fold import with_training
 from aipcbench.cost.training_items import TrainingAnswer, answer_training, measured_fine_tunes
 from aipcbench.results.store import ResultsDocument
 from aipcbench.units import SECONDS_PER_DAY
@@ -113,6 +114,7 @@ def advise(documents: list[ResultsDocument], catalog: Catalog, pricing: PricingC
         notes += list(answer.notes) if answer else []
     here = measured_fine_tunes(per_machine[0]) if per_machine else {}
     training = tuple(answer_training(catalog, item, machines, here) for item in plan.training)
+    decision = with_training(decision, training)
     return Advice(
         machines[0],
         per_machine[0],

@@ -13,9 +13,8 @@ A fine-tune of a model and method that ``aipcbench run --workloads finetune`` me
 also priced on this machine from that measurement (its time and cost per run, scaled from the
 run it measured to the item's tokens; label "measured"), beside the GPU estimates.
 
-The answers are priced beside the monthly verdict, each with its month's share, and the sentence
-says so: folding them into it would need every rented offer of the [[work]] items to fit the
-model too, which is a different question (``estimate --pretrain`` lists every option).
+The answers are priced on their own, each with its month's share; ``cost.training_fold`` adds
+them to the monthly answer's two sides (the best machine, the cheapest rental) in one clause.
 """
 
 from __future__ import annotations
@@ -138,7 +137,7 @@ class TrainingAnswer:
         lines += [f"  on {said(o)}" + ("" if o.fits else " (does not fit its memory)") for o in self.owned]
         lines.append(
             "  (GPUs estimated from FLOPs and a published MFU range, this machine as measured; "
-            "priced beside the monthly verdict)"
+            "the answer's last clause adds them to its month)"
         )
         return lines
 
