@@ -301,3 +301,21 @@ def test_a_fine_tune_measured_here_joins_this_machine_s_busy_hours(tmp_path):
     assert month.own_usd == pytest.approx(4 * measured.hours.central * 0.1 * cash.usd_per_kwh(advice.machine))
     assert month.rent_usd == pytest.approx(4 * answer.cheapest_rent.usd.central)
     assert "With the plan's 1 training item(s)" in advice.decision.sentence
+
+
+def test_the_training_clause_says_when_the_machine_s_power_is_unknown(tmp_path):
+    """No power in the profile: the training's electricity on this machine cannot be counted,
+    and the answer says so rather than adding $0 in silence."""
+    from aipcbench.config import PricingConfig
+    from aipcbench.cost.advise import advise
+    from aipcbench.results.store import load
+    from tests.conftest import DATA
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[work]]\nworkload = "finetune:lora"\nruns_per_month = 1\n'
+        '[[finetune]]\nmodel = "gpt2-124m"\ntokens = 1e6\nper_month = 4\n'
+    )
+    path = DATA / "results-finetune-cpu.json"
+    advice = advise([load(path)], CATALOG, PricingConfig(results=(path,), plan=plan))
+    assert "training electricity not counted: no power known" in advice.decision.sentence

@@ -47,7 +47,10 @@ def test_without_chromium_the_pdf_is_one_line_and_the_page_is_kept(cli, tmp_path
 @pytest.mark.parametrize(
     "script, message",
     [
-        ("sleep 600", "did not print the page in 1 s"),
+        (
+            'echo half > "${target#--print-to-pdf=}"; sleep 600',
+            "did not print the page in 1 s",
+        ),  # half a file
         ('echo not a pdf > "${target#--print-to-pdf=}"', "did not write a PDF"),  # junk as the PDF
         ("exit 3", "did not write a PDF (exit code 3)"),
     ],

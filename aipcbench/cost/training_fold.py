@@ -28,6 +28,7 @@ class TrainingMonth:
     rent_usd: float  # added to the cheapest rental's month
     own_hours: float  # training hours on the owned machine a month
     rented_on_own_side: tuple[str, ...]  # items the owned machine cannot hold
+    power_unknown: bool = False  # the machine's power is not known: its training electricity is not counted
 
 
 def training_month(answers, machine) -> TrainingMonth | None:
@@ -51,7 +52,7 @@ def training_month(answers, machine) -> TrainingMonth | None:
         run_hours = here.hours.central
         own += runs * run_hours * (machine.power_w or 0.0) / 1000 * cash.usd_per_kwh(machine)
         hours += runs * run_hours
-    return TrainingMonth(own, rent, hours, tuple(elsewhere))
+    return TrainingMonth(own, rent, hours, tuple(elsewhere), hours > 0 and machine.power_w is None)
 
 
 def with_training(decision, answers):
@@ -71,6 +72,8 @@ def with_training(decision, answers):
     )
     if month.rented_on_own_side:
         clause += f" ({len(month.rented_on_own_side)} rented anyway: too large for the machine)"
+    if month.power_unknown:
+        clause += " (the owned machine's training electricity not counted: no power known)"
     available = best_own.available_hours()
     if available is not None and best_own.busy_hours() + month.own_hours > best_own.machines() * available:
         clause += f"; the machine lacks the hours: {month.own_hours:,.0f} training hours a month on top"

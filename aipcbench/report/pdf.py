@@ -49,6 +49,7 @@ def print_to_pdf(page: Path, pdf: Path, timeout_s: float = TIMEOUT_S) -> Path:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+            partial.unlink(missing_ok=True)  # what a killed print left
     try:
         with open(partial, "rb") as printed:
             if printed.read(5) != b"%PDF-":
